@@ -1,0 +1,23 @@
+// Packages published only as ES modules; Jest's CommonJS runtime needs them transformed.
+const esmOnly = ["@faker-js/faker"];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  setupFiles: ["<rootDir>/test/setup/env.ts"],
+  globalSetup: "<rootDir>/test/setup/global-setup.ts",
+  globalTeardown: "<rootDir>/test/setup/global-teardown.ts",
+  transform: {
+    "^.+\\.(t|j|mj)s$": [
+      "@swc/jest",
+      {
+        jsc: { target: "es2023", parser: { syntax: "typescript" } },
+        module: { type: "commonjs" },
+      },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join("|")})/)`],
+  testTimeout: 20000,
+};
