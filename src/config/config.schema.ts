@@ -1,0 +1,128 @@
+import { z } from "zod";
+
+/** Accepted only outside production, so a development clone starts with no setup. */
+export const DEVELOPMENT_JWT_SECRET = "conduit-development-secret-do-not-use-in-production";
+const DEVELOPMENT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/conduit";
+const DEVELOPMENT_REDIS_URL = "redis://127.0.0.1:6379";
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+const booleanString = z
+  .enum(["true", "false", "1", "0"])
+  .transform((value) => value === "true" || value === "1");
+
+const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/** Express's `trust proxy`: true/false, a hop count, or addresses and subnets. */
+const trustProxy = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value): boolean | number | string => {
+    if (value === "true") return true;
+    if (value === "false") return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value;
+  });
+
+const byteSize = z.string().regex(/^\d+(b|kb|mb)$/i, "must be a size such as 100kb or 1mb");
+
+const postgresUrl = z
+  .url({ protocol: /^postgres(ql)?$/, error: "must be a postgresql:// URL" })
+  .optional();
+const redisUrl = z.url({ protocol: /^rediss?$/, error: "must be a redis:// URL" }).optional();
+
+/**
+ * Every environment variable the service reads. Values arrive as strings;
+ * this schema turns them into typed settings.
+ */
+export const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    HOST: z.string().trim().min(1).default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    DATABASE_URL: postgresUrl,
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    MIGRATE_ON_START: booleanString.default(true),
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]+$/, "may hold letters, digits, ':', '_' and '-'")
+      .default("conduit:"),
+    CORS_ORIGINS: commaList.optional(),
+    JWT_SECRET: z.string().optional(),
+    JSON_BODY_LIMIT: byteSize.default("100kb"),
+    TRUST_PROXY: trustProxy.default(false),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== "production") return;
+    const required = ["DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "JWT_SECRET"] as const;
+    for (const key of required) {
+      if (env[key] === undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: "is required in production" });
+      }
+    }
+    if (env.CORS_ORIGINS?.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CORS_ORIGINS"],
+        message: "must name at least one origin",
+      });
+    }
+    const secret = env.JWT_SECRET;
+    if (secret !== undefined) {
+      if (secret === DEVELOPMENT_JWT_SECRET) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["JWT_SECRET"],
+          message: "is the development default; set a secret of your own",
+        });
+      } else if (Buffer.byteLength(secret) < MIN_PRODUCTION_SECRET_BYTES) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["JWT_SECRET"],
+          message: `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`,
+        });
+      }
+    }
+  })
+  .transform((env) => ({
+    env: env.NODE_ENV,
+    isProduction: env.NODE_ENV === "production",
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      jsonBodyLimit: env.JSON_BODY_LIMIT,
+      trustProxy: env.TRUST_PROXY,
+      /** `["*"]` allows every origin. */
+      corsOrigins: env.CORS_ORIGINS ?? ["*"],
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: {
+      level: env.LOG_LEVEL,
+      /** Human-readable lines in development; JSON lines everywhere else. */
+      pretty: env.NODE_ENV === "development",
+    },
+    database: {
+      url: env.DATABASE_URL ?? DEVELOPMENT_DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      migrateOnStart: env.MIGRATE_ON_START,
+    },
+    redis: {
+      url: env.REDIS_URL ?? DEVELOPMENT_REDIS_URL,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+    },
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+    },
+  }));
+
+export type Config = z.output<typeof environmentSchema>;

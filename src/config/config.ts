@@ -1,0 +1,47 @@
+import { existsSync } from "node:fs";
+import type { z } from "zod";
+import { environmentSchema, type Config } from "./config.schema";
+
+export type { Config } from "./config.schema";
+
+/** Start-up stops with this when the environment is invalid; its message names every problem. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Environment = Record<string, string | undefined>;
+
+/** Validates an environment into a typed, deeply frozen config object. */
+export function loadConfig(environment: Environment = process.env): Config {
+  // An empty variable means "not set", as it does in most .env tooling.
+  const present = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const result = environmentSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(describeProblems(result.error));
+  }
+  return deepFreeze(result.data);
+}
+
+/** Reads `.env` into process.env outside production; real variables win over the file. */
+export function loadDotEnvFile(path = ".env"): void {
+  if (process.env.NODE_ENV === "production" || !existsSync(path)) return;
+  process.loadEnvFile(path);
+}
+
+function describeProblems(error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const variable = issue.path.join(".") || "(environment)";
+    return `  - ${variable}: ${issue.message}`;
+  });
+  return `Invalid configuration (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,108 @@
+import { ConfigError, loadConfig } from "../../src/config/config";
+import { DEVELOPMENT_JWT_SECRET } from "../../src/config/config.schema";
+
+const productionEnvironment = {
+  NODE_ENV: "production",
+  DATABASE_URL: "postgresql://app@db.internal:5432/conduit",
+  REDIS_URL: "redis://cache.internal:6379",
+  CORS_ORIGINS: "https://app.example.com, https://admin.example.com",
+  JWT_SECRET: "x".repeat(32),
+};
+
+function problemsOf(environment: Record<string, string>): string {
+  try {
+    loadConfig(environment);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+describe("loadConfig", () => {
+  it("when nothing is set, then development defaults reach the local PostgreSQL and Redis", () => {
+    const config = loadConfig({});
+    expect(config.env).toBe("development");
+    expect(config.http).toMatchObject({ host: "127.0.0.1", port: 3000, jsonBodyLimit: "100kb" });
+    expect(config.database.url).toBe("postgresql://postgres@127.0.0.1:5432/conduit");
+    expect(config.redis.url).toBe("redis://127.0.0.1:6379");
+    expect(config.http.corsOrigins).toEqual(["*"]);
+    expect(config.log.pretty).toBe(true);
+  });
+
+  it("when values are given, then they are typed and the object is frozen all the way down", () => {
+    const config = loadConfig({
+      PORT: "8080",
+      TRUST_PROXY: "2",
+      CORS_ORIGINS: "https://a.example, ,https://b.example",
+      MIGRATE_ON_START: "false",
+      LOG_LEVEL: "warn",
+    });
+    expect(config.http.port).toBe(8080);
+    expect(config.http.trustProxy).toBe(2);
+    expect(config.http.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
+    expect(config.database.migrateOnStart).toBe(false);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.http.corsOrigins)).toBe(true);
+    expect(() => {
+      (config.http as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it.each([
+    ["true", true],
+    ["false", false],
+    ["loopback, 10.0.0.0/8", "loopback, 10.0.0.0/8"],
+  ])("when TRUST_PROXY is %p, then Express gets %p", (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+  });
+
+  it("when an empty string is given, then the variable counts as unset", () => {
+    expect(loadConfig({ PORT: "" }).http.port).toBe(3000);
+  });
+
+  it("when several variables are bad, then one message names every problem", () => {
+    const message = problemsOf({
+      PORT: "eighty",
+      DATABASE_URL: "mysql://localhost/x",
+      LOG_LEVEL: "loud",
+      JSON_BODY_LIMIT: "lots",
+    });
+    expect(message).toMatch(/^Invalid configuration \(4 problems\)/);
+    for (const variable of ["PORT", "DATABASE_URL", "LOG_LEVEL", "JSON_BODY_LIMIT"]) {
+      expect(message).toContain(`- ${variable}:`);
+    }
+  });
+
+  it("when production has everything it needs, then it starts with JSON logs", () => {
+    const config = loadConfig(productionEnvironment);
+    expect(config.isProduction).toBe(true);
+    expect(config.log.pretty).toBe(false);
+    expect(config.http.corsOrigins).toEqual([
+      "https://app.example.com",
+      "https://admin.example.com",
+    ]);
+  });
+
+  it("when production lacks its secrets and services, then each missing one is named", () => {
+    const message = problemsOf({ NODE_ENV: "production" });
+    for (const variable of ["DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "JWT_SECRET"]) {
+      expect(message).toContain(`- ${variable}: is required in production`);
+    }
+  });
+
+  it("when production uses the development secret, then it refuses to start", () => {
+    const message = problemsOf({ ...productionEnvironment, JWT_SECRET: DEVELOPMENT_JWT_SECRET });
+    expect(message).toContain("JWT_SECRET: is the development default");
+  });
+
+  it("when production's secret is shorter than 32 bytes, then it refuses to start", () => {
+    const message = problemsOf({ ...productionEnvironment, JWT_SECRET: "x".repeat(31) });
+    expect(message).toContain("JWT_SECRET: must be at least 32 bytes in production");
+  });
+
+  it("when production's CORS list holds no origin, then it refuses to start", () => {
+    const message = problemsOf({ ...productionEnvironment, CORS_ORIGINS: " , " });
+    expect(message).toContain("CORS_ORIGINS: must name at least one origin");
+  });
+});
