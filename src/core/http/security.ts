@@ -1,0 +1,31 @@
+import cors from "cors";
+import type { RequestHandler } from "express";
+import helmet from "helmet";
+import { REQUEST_ID_HEADER } from "./request-id";
+
+/** helmet's defaults, minus the content policy, which is for HTML pages rather than a JSON API. */
+export function securityHeaders(): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: false,
+    crossOriginResourcePolicy: { policy: "cross-origin" },
+  });
+}
+
+/**
+ * CORS from the configured allow-list (`*` allows every origin). Preflights are
+ * answered here, so RealWorld front ends on other origins can send
+ * `Authorization` and `Content-Type` on every call.
+ */
+export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
+  const anyOrigin = allowedOrigins.includes("*");
+  const allowList = new Set(allowedOrigins);
+  return cors({
+    origin: anyOrigin
+      ? "*"
+      : (origin, callback) => callback(null, origin !== undefined && allowList.has(origin)),
+    methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["Authorization", "Content-Type", REQUEST_ID_HEADER],
+    exposedHeaders: [REQUEST_ID_HEADER, "Retry-After", "RateLimit", "RateLimit-Policy"],
+    maxAge: 600,
+  });
+}
