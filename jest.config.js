@@ -1,5 +1,5 @@
 // Packages published only as ES modules; Jest's CommonJS runtime needs them transformed.
-const esmOnly = ["@faker-js/faker"];
+const esmOnly = ["@faker-js/faker", "@prisma/schema-engine-wasm"];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -19,5 +19,7 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join("|")})/)`],
+  // One worker: test files share this run's database and reset it between tests.
+  maxWorkers: 1,
   testTimeout: 20000,
 };
