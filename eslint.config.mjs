@@ -20,7 +20,8 @@ export default defineConfig(
         {
           object: "process",
           property: "env",
-          message: "Read settings from the config object (src/config); only src/config reads process.env.",
+          message:
+            "Read settings from the config object (src/config); only src/config reads process.env.",
         },
       ],
     },
