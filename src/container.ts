@@ -32,7 +32,11 @@ export function createContainer(config: Config, logger: Logger): Container {
       health: createHealthService({ db, redis }),
     },
     async close() {
-      await Promise.allSettled([db.$disconnect(), redis.quit().catch(() => redis.disconnect())]);
+      // QUIT lets a connected Redis finish what it was sent; one that is away
+      // would only hold QUIT in its offline queue, so it is cut instead.
+      const closeRedis =
+        redis.status === "ready" ? redis.quit() : Promise.resolve(redis.disconnect());
+      await Promise.allSettled([db.$disconnect(), closeRedis]);
     },
   };
 }

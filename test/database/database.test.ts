@@ -32,6 +32,13 @@ describe("the database", () => {
     expect(found?.email).toBe("Ada@Example.com");
   });
 
+  it("when a record to change does not exist, then the Prisma error becomes 404 naming the model", async () => {
+    const error: unknown = await db.article
+      .update({ where: { slug: "no-such-article" }, data: { title: "x" } })
+      .catch((caught: unknown) => caught);
+    expect(toAppError(error)).toMatchObject({ status: 404, errors: { article: ["not found"] } });
+  });
+
   it("when an article is deleted, then its comments, favorites and tag links go with it", async () => {
     const author = await createUser(db);
     const reader = await createUser(db);
