@@ -2,9 +2,8 @@
 //   npm run db:seed -- [--articles N] [--seed N] [--reset]
 // DATABASE_URL (from the environment or .env) says which database.
 
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
+import { ConfigError, loadDatabaseConfig, loadDotEnvFile } from "../src/config/config";
 import { createDatabase } from "../src/core/database/prisma";
 import {
   DatabaseNotEmptyError,
@@ -14,7 +13,6 @@ import {
   type SeedOptions,
 } from "../src/core/database/seed/seed";
 
-const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/conduit";
 const DEFAULT_ARTICLES = 300;
 const DEFAULT_SEED = 1;
 // Far above any useful size; keeps a typo from filling the disk.
@@ -72,12 +70,6 @@ function integerOption(
   return value;
 }
 
-function loadEnv(): void {
-  const file = path.resolve(__dirname, "..", ".env");
-  // Variables already in the environment win over the file's.
-  if (existsSync(file)) process.loadEnvFile(file);
-}
-
 /** The URL without credentials, to say where the data goes. */
 function describe(url: string): string {
   try {
@@ -111,8 +103,13 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  loadEnv();
-  const url = process.env.DATABASE_URL ?? DEFAULT_URL;
+  loadDotEnvFile();
+  const database = loadDatabaseConfig();
+  if (database.isProduction) {
+    console.error("db:seed: refusing to fill a production database with sample data");
+    return 1;
+  }
+  const url = database.url;
   console.log(
     `Seeding ${describe(url)} with ${options.articles.toLocaleString("en-US")} articles` +
       ` (seed ${options.seed}${options.reset ? ", reset first" : ""})`,
@@ -142,7 +139,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error("db:seed failed:", error);
+    console.error(
+      error instanceof ConfigError ? error.message : ["db:seed failed:", error].join(" "),
+    );
     process.exitCode = 1;
   },
 );

@@ -7,7 +7,7 @@
 //
 // DATABASE_URL names the database; outside production a .env file is read first.
 import path from "node:path";
-import { loadDotEnvFile } from "../src/config/config";
+import { ConfigError, loadDatabaseConfig, loadDotEnvFile } from "../src/config/config";
 import {
   applyMigrations,
   createMigration,
@@ -17,7 +17,6 @@ import {
   type MigrationStatus,
 } from "../src/core/database/migrations/migrator";
 
-const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/conduit";
 const USAGE = "usage: tsx scripts/db.ts deploy | create <name> | status";
 
 /** Bad arguments: print the usage, exit 2. */
@@ -25,7 +24,7 @@ class UsageError extends Error {}
 
 async function main(args: string[]): Promise<number> {
   loadDotEnvFile();
-  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const databaseUrl = loadDatabaseConfig().url;
   const log = (line: string): void => console.log(line);
   const [command, ...rest] = args;
 
@@ -98,7 +97,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`${error.message}\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof MigrationError) {
+    } else if (error instanceof MigrationError || error instanceof ConfigError) {
       console.error(`error: ${error.message}`);
       process.exitCode = 1;
     } else {

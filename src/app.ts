@@ -5,6 +5,7 @@ import { errorResponder, unknownRoute } from "./core/http/error-middleware";
 import { jsonBody } from "./core/http/json-body";
 import { REQUEST_ID_HEADER, requestId } from "./core/http/request-id";
 import { corsPolicy, securityHeaders } from "./core/http/security";
+import { loggableUrl } from "./core/logging/logger";
 import { healthRouter } from "./modules/health/health.router";
 
 /** Builds the HTTP application without listening, so tests and the server share it. */
@@ -26,7 +27,7 @@ export function buildApp(container: Container): Express {
       serializers: {
         req: (req: { method: string; url: string; remoteAddress?: string }) => ({
           method: req.method,
-          url: req.url,
+          url: loggableUrl(req.url),
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

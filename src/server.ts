@@ -3,6 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildApp } from "./app";
 import type { Container } from "./container";
+import { withTimeout } from "./core/timeout";
 
 export interface RunningService {
   server: http.Server;
@@ -30,7 +31,7 @@ export async function startService(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await closeGracefully(server, shutdownTimeoutMs);
-      await container.close();
+      await withTimeout(container.close(), CLOSE_CONNECTIONS_TIMEOUT_MS, "closing connections");
     })();
     return stopping;
   };
@@ -38,11 +39,19 @@ export async function startService(
   return { server, url, stop };
 }
 
+/** How long the database pool and Redis get to close once the server has. */
+const CLOSE_CONNECTIONS_TIMEOUT_MS = 5_000;
+/** How often idle keep-alive connections are closed while draining. */
+const DRAIN_INTERVAL_MS = 50;
+
 async function closeGracefully(server: http.Server, timeoutMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // Idle keep-alive connections would otherwise hold the server open.
+  // A keep-alive connection would outlive its last response and hold the
+  // server open, so each is closed as soon as it falls idle.
   server.closeIdleConnections();
+  const drain = setInterval(() => server.closeIdleConnections(), DRAIN_INTERVAL_MS);
   const deadline = setTimeout(() => server.closeAllConnections(), timeoutMs);
   await closed;
+  clearInterval(drain);
   clearTimeout(deadline);
 }

@@ -1,3 +1,4 @@
+import proxyAddr from "proxy-addr";
 import { z } from "zod";
 
 /** Accepted only outside production, so a development clone starts with no setup. */
@@ -5,27 +6,71 @@ export const DEVELOPMENT_JWT_SECRET = "conduit-development-secret-do-not-use-in-
 const DEVELOPMENT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/conduit";
 const DEVELOPMENT_REDIS_URL = "redis://127.0.0.1:6379";
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+/** A long secret made of a handful of characters ("aaaa…", "abab…") is still guessable. */
+const MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 10;
+
+/** Digits only: `Number()` would also take " ", "0x50" and "1e3". */
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+}
 
 const booleanString = z
   .enum(["true", "false", "1", "0"])
   .transform((value) => value === "true" || value === "1");
 
-const commaList = z.string().transform((value) =>
-  value
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
-);
+/** `*`, or origins such as `https://app.example.com` (scheme, host and port only). */
+const corsOrigins = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  )
+  .superRefine((origins, ctx) => {
+    for (const origin of origins) {
+      if (origin !== "*" && !isOrigin(origin)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${origin}" is not an origin such as https://app.example.com`,
+        });
+      }
+    }
+  });
 
-/** Express's `trust proxy`: true/false, a hop count, or addresses and subnets. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/** Express's `trust proxy`: true/false, a hop count, or addresses, subnets and names such as loopback. */
 const trustProxy = z
   .string()
   .trim()
   .min(1)
-  .transform((value): boolean | number | string => {
+  .transform((value, ctx): boolean | number | string => {
     if (value === "true") return true;
     if (value === "false") return false;
     if (/^\d+$/.test(value)) return Number(value);
+    try {
+      proxyAddr.compile(value.split(",").map((item) => item.trim()));
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "must be true, false, a hop count, or addresses/subnets (e.g. loopback, 10.0.0.0/8)",
+      });
+      return z.NEVER;
+    }
     return value;
   });
 
@@ -44,23 +89,23 @@ export const environmentSchema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
     HOST: z.string().trim().min(1).default("127.0.0.1"),
-    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    PORT: integer(0, 65_535).default(3000),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
     DATABASE_URL: postgresUrl,
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_POOL_SIZE: integer(1, 200).default(10),
     MIGRATE_ON_START: booleanString.default(true),
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_-]+$/, "may hold letters, digits, ':', '_' and '-'")
       .default("conduit:"),
-    CORS_ORIGINS: commaList.optional(),
+    CORS_ORIGINS: corsOrigins.optional(),
     JWT_SECRET: z.string().optional(),
     JSON_BODY_LIMIT: byteSize.default("100kb"),
     TRUST_PROXY: trustProxy.default(false),
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+    SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(10_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== "production") return;
@@ -77,6 +122,13 @@ export const environmentSchema = z
         message: "must name at least one origin",
       });
     }
+    if (env.CORS_ORIGINS?.includes("*")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CORS_ORIGINS"],
+        message: "must list the allowed origins in production, not *",
+      });
+    }
     const secret = env.JWT_SECRET;
     if (secret !== undefined) {
       if (secret === DEVELOPMENT_JWT_SECRET) {
@@ -90,6 +142,12 @@ export const environmentSchema = z
           code: "custom",
           path: ["JWT_SECRET"],
           message: `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`,
+        });
+      } else if (new Set(secret).size < MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["JWT_SECRET"],
+          message: "is too repetitive to be secret; generate one (e.g. openssl rand -base64 48)",
         });
       }
     }
@@ -126,3 +184,26 @@ export const environmentSchema = z
   }));
 
 export type Config = z.output<typeof environmentSchema>;
+
+/**
+ * The database part alone, for tools that need nothing else (migrations, seed).
+ * Same rules as the service: production must name the database.
+ */
+export const databaseEnvironmentSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    DATABASE_URL: postgresUrl,
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && env.DATABASE_URL === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_URL"],
+        message: "is required in production",
+      });
+    }
+  })
+  .transform((env) => ({
+    isProduction: env.NODE_ENV === "production",
+    url: env.DATABASE_URL ?? DEVELOPMENT_DATABASE_URL,
+  }));

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { z } from "zod";
-import { environmentSchema, type Config } from "./config.schema";
+import { databaseEnvironmentSchema, environmentSchema, type Config } from "./config.schema";
 
 export type { Config } from "./config.schema";
 
@@ -13,15 +13,26 @@ type Environment = Record<string, string | undefined>;
 
 /** Validates an environment into a typed, deeply frozen config object. */
 export function loadConfig(environment: Environment = process.env): Config {
+  return deepFreeze(parseEnvironment(environmentSchema, environment));
+}
+
+/** Just the database settings, for the migration and seed commands. */
+export function loadDatabaseConfig(
+  environment: Environment = process.env,
+): Readonly<{ isProduction: boolean; url: string }> {
+  return deepFreeze(parseEnvironment(databaseEnvironmentSchema, environment));
+}
+
+function parseEnvironment<S extends z.ZodType>(schema: S, environment: Environment): z.output<S> {
   // An empty variable means "not set", as it does in most .env tooling.
   const present = Object.fromEntries(
     Object.entries(environment).filter(([, value]) => value !== undefined && value !== ""),
   );
-  const result = environmentSchema.safeParse(present);
+  const result = schema.safeParse(present);
   if (!result.success) {
     throw new ConfigError(describeProblems(result.error));
   }
-  return deepFreeze(result.data);
+  return result.data;
 }
 
 /** Reads `.env` into process.env outside production; real variables win over the file. */

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../../src/config/config";
+import { ConfigError, loadConfig, loadDatabaseConfig } from "../../src/config/config";
 import { DEVELOPMENT_JWT_SECRET } from "../../src/config/config.schema";
 
 const productionEnvironment = {
@@ -6,7 +6,7 @@ const productionEnvironment = {
   DATABASE_URL: "postgresql://app@db.internal:5432/conduit",
   REDIS_URL: "redis://cache.internal:6379",
   CORS_ORIGINS: "https://app.example.com, https://admin.example.com",
-  JWT_SECRET: "x".repeat(32),
+  JWT_SECRET: "q7Vd2kLx9Rm4Tz8Wc1Hn5Bf3Jp6Gs0Ya",
 };
 
 function problemsOf(environment: Record<string, string>): string {
@@ -61,6 +61,21 @@ describe("loadConfig", () => {
     expect(loadConfig({ PORT: "" }).http.port).toBe(3000);
   });
 
+  it.each([
+    ["PORT", " "],
+    ["PORT", "0x50"],
+    ["PORT", "1e3"],
+    ["PORT", "65536"],
+    ["DATABASE_POOL_SIZE", "0"],
+    ["TRUST_PROXY", "junk"],
+    ["CORS_ORIGINS", "app.example.com"],
+    ["CORS_ORIGINS", "https://app.example.com/"],
+    ["REDIS_URL", "http://127.0.0.1:6379"],
+    ["MIGRATE_ON_START", "yes"],
+  ])("when %s is %p, then start-up names it", (variable, value) => {
+    expect(problemsOf({ [variable]: value })).toContain(`- ${variable}:`);
+  });
+
   it("when several variables are bad, then one message names every problem", () => {
     const message = problemsOf({
       PORT: "eighty",
@@ -97,12 +112,44 @@ describe("loadConfig", () => {
   });
 
   it("when production's secret is shorter than 32 bytes, then it refuses to start", () => {
-    const message = problemsOf({ ...productionEnvironment, JWT_SECRET: "x".repeat(31) });
+    const message = problemsOf({
+      ...productionEnvironment,
+      JWT_SECRET: "q7Vd2kLx9Rm4Tz8Wc1Hn5Bf3Jp6Gs0",
+    });
     expect(message).toContain("JWT_SECRET: must be at least 32 bytes in production");
+  });
+
+  it.each(["x".repeat(32), "ab".repeat(20), " ".repeat(40)])(
+    "when production's secret is long but repetitive (%p), then it refuses to start",
+    (secret) => {
+      const message = problemsOf({ ...productionEnvironment, JWT_SECRET: secret });
+      expect(message).toContain("JWT_SECRET: is too repetitive to be secret");
+    },
+  );
+
+  it("when production allows every origin with *, then it refuses to start", () => {
+    const message = problemsOf({ ...productionEnvironment, CORS_ORIGINS: "*" });
+    expect(message).toContain("CORS_ORIGINS: must list the allowed origins in production, not *");
   });
 
   it("when production's CORS list holds no origin, then it refuses to start", () => {
     const message = problemsOf({ ...productionEnvironment, CORS_ORIGINS: " , " });
     expect(message).toContain("CORS_ORIGINS: must name at least one origin");
+  });
+});
+
+describe("loadDatabaseConfig", () => {
+  it("when nothing is set, then the development database is used", () => {
+    expect(loadDatabaseConfig({}).url).toBe("postgresql://postgres@127.0.0.1:5432/conduit");
+  });
+
+  it("when production names no database, then it is refused", () => {
+    expect(() => loadDatabaseConfig({ NODE_ENV: "production" })).toThrow(
+      "DATABASE_URL: is required in production",
+    );
+  });
+
+  it("when the URL is not PostgreSQL, then it is refused", () => {
+    expect(() => loadDatabaseConfig({ DATABASE_URL: "mysql://db/app" })).toThrow(ConfigError);
   });
 });

@@ -40,7 +40,7 @@ describe("errors from the whole service", () => {
     expect(response.status).toBe(400);
     const text = await response.text();
     expect(JSON.parse(text)).toMatchObject({
-      errors: { body: ["is not valid JSON"] },
+      errors: { body: ["must be a valid JSON object or array"] },
       code: "BAD_REQUEST",
     });
     expect(text).not.toContain("hunter2");
@@ -106,6 +106,11 @@ describe("the error middleware", () => {
   app.get("/conflict", () => {
     throw new ConflictError("username");
   });
+  app.get("/logs", async (_req, res) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    logger.info("written by a handler");
+    res.json({});
+  });
   app.get("/validation", (req) => {
     parseInput(z.object({ limit: z.coerce.number().int().min(1) }), req.query);
   });
@@ -140,6 +145,15 @@ describe("the error middleware", () => {
       expect((entry?.err as { stack: string }).stack).toContain("errors.test.ts");
     },
   );
+
+  it("when a handler logs after an await, then its line carries the request id without it being passed", async () => {
+    const response = await fetch(`${url}/logs`, { headers: { "X-Request-Id": "handler-trace" } });
+    expect(response.status).toBe(200);
+    const entry = lines()
+      .map((line) => JSON.parse(line) as { msg: string; requestId?: string })
+      .find((line) => line.msg === "written by a handler");
+    expect(entry?.requestId).toBe("handler-trace");
+  });
 
   it.each([
     ["/not-found", 404, { article: ["not found"] }, "NOT_FOUND"],

@@ -58,7 +58,7 @@ describe("log redaction", () => {
     const { logger, lines } = capturingLogger("trace");
     const service = await startTestService({ logger });
     try {
-      await fetch(`${service.url}/api/users/login?x=1`, {
+      await fetch(`${service.url}/api/users/login?token=query-token-value&tag=kept`, {
         method: "POST",
         headers: {
           Authorization: "Token header-token-value",
@@ -81,6 +81,10 @@ describe("log redaction", () => {
             tokens: { accessToken: "access-token-value" },
           },
           headers: { authorization: "Bearer bearer-token-value", cookie: "sid=cookie-value" },
+          upstream: {
+            Authorization: "Token capitalised-header-value",
+            "Set-Cookie": "sid=set-cookie-value",
+          },
         },
         "a log call with secrets",
       );
@@ -95,6 +99,7 @@ describe("log redaction", () => {
     const output = lines().join("\n");
     expect(output).toContain("a log call with secrets");
     expect(output).toContain("[redacted]");
+    expect(output).toContain("tag=kept");
     expect(output).not.toMatch(/-value/);
     expect(output).not.toContain("malformed-body-password");
   });

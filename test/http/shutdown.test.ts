@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import http from "node:http";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import express from "express";
@@ -25,17 +26,35 @@ async function startWithSlowRoutes(env: Record<string, string> = {}) {
   return { ...service, container };
 }
 
+/** A GET over the given agent, so the test controls keep-alive. */
+function getJson(url: string, agent: http.Agent): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }),
+        );
+      })
+      .on("error", reject);
+  });
+}
+
 describe("graceful shutdown", () => {
-  it("when stopping with a request in flight, then it finishes, new connections are refused and connections close", async () => {
-    const service = await startWithSlowRoutes();
-    const inFlight = fetch(`${service.url}/slow`);
+  it("when stopping with a request in flight on a keep-alive connection, then it finishes and stop does not wait for the timeout", async () => {
+    const service = await startWithSlowRoutes({ SHUTDOWN_TIMEOUT_MS: "10000" });
+    const agent = new http.Agent({ keepAlive: true });
+    const inFlight = getJson(`${service.url}/slow`, agent);
     await new Promise((resolve) => setTimeout(resolve, 100));
 
+    const started = Date.now();
     const stopped = service.stop();
-    const response = await inFlight;
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ finished: true });
+    expect(await inFlight).toEqual({ status: 200, body: { finished: true } });
     await stopped;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    agent.destroy();
 
     await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
     await expect(service.container.redis.ping()).rejects.toThrow("Connection is closed");

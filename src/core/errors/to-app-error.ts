@@ -4,7 +4,6 @@ import {
   AppError,
   BadRequestError,
   ConflictError,
-  ErrorCode,
   type FieldErrors,
   InternalError,
   NotFoundError,
@@ -72,14 +71,18 @@ function uniqueFieldOf(error: Prisma.PrismaClientKnownRequestError): string | un
   const fields =
     cause?.constraint?.fields ?? (typeof meta?.target === "string" ? [meta.target] : meta?.target);
   const index = cause?.constraint?.index;
-  const column =
-    fields?.[0] ??
-    (index !== undefined && cause?.table !== undefined
-      ? new RegExp(`^${cause.table}_(.+)_key$`).exec(index)?.[1]
-      : undefined);
+  const column = fields?.[0] ?? columnOfUniqueIndex(index, cause?.table);
   return column
     ?.replace(/^"|"$/g, "")
     .replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+/** `users_email_key` on `users` → `email`. */
+function columnOfUniqueIndex(index?: string, table?: string): string | undefined {
+  const prefix = `${table}_`;
+  if (index === undefined || table === undefined) return undefined;
+  if (!index.startsWith(prefix) || !index.endsWith("_key")) return undefined;
+  return index.slice(prefix.length, -"_key".length) || undefined;
 }
 
 function isDatabaseUnreachable(error: unknown): boolean {
@@ -106,7 +109,7 @@ function fromHttpError(error: unknown): AppError | undefined {
   };
   switch (type) {
     case "entity.parse.failed":
-      return new BadRequestError("body", "is not valid JSON");
+      return new BadRequestError("body", "must be a valid JSON object or array");
     case "entity.too.large":
       return new PayloadTooLargeError(limit === undefined ? "size" : `${limit}-byte`);
     case "encoding.unsupported":
@@ -118,7 +121,7 @@ function fromHttpError(error: unknown): AppError | undefined {
       return new BadRequestError("body", "could not be read");
   }
   if (expose === true && typeof status === "number" && status >= 400 && status < 500) {
-    return new AppError(status, ErrorCode.BadRequest, { request: ["is not acceptable"] });
+    return new BadRequestError("request", "could not be read");
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import { currentRequestContext } from "../context/request-context";
 import { NotFoundError } from "../errors/app-error";
 import { toAppError } from "../errors/to-app-error";
-import type { Logger } from "../logging/logger";
+import { loggableUrl, type Logger } from "../logging/logger";
 
 /** Any request no router answered. */
 export const unknownRoute: RequestHandler = (_req, _res, next) => {
@@ -18,7 +18,10 @@ export function errorResponder(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     const appError = toAppError(error);
     if (appError.status >= 500) {
-      logger.error({ err: error, method: req.method, url: req.originalUrl }, "request failed");
+      logger.error(
+        { err: error, method: req.method, url: loggableUrl(req.originalUrl) },
+        "request failed",
+      );
     }
     if (res.headersSent) {
       next(error);

@@ -2,9 +2,8 @@ import type { Response } from "express";
 
 /**
  * The one place success bodies are written, so every module answers alike:
- * a named envelope for one resource (`{"article": …}`), a named list with its
- * total for offset pages (`{"articles": […], "articlesCount": 42}`), and a named
- * list with the next cursor for cursor pages.
+ * a named envelope for one resource (`{"article": …}`), and a named list with
+ * its total for offset pages (`{"articles": […], "articlesCount": 42}`).
  */
 export const respond = {
   ok<T extends object>(res: Response, body: T): void {
@@ -22,16 +21,5 @@ export const respond = {
   /** An offset page: the items and the total number that match, not the page size. */
   page<K extends string, T>(res: Response, name: K, items: T[], total: number): void {
     res.status(200).json({ [name]: items, [`${name}Count`]: total });
-  },
-
-  /** A cursor page: the items, and the cursor of the next page (null on the last one). */
-  cursorPage<K extends string, T>(
-    res: Response,
-    name: K,
-    items: T[],
-    nextCursor: string | null,
-    extra: Record<string, unknown> = {},
-  ): void {
-    res.status(200).json({ [name]: items, nextCursor, ...extra });
   },
 };

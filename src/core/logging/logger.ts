@@ -17,8 +17,17 @@ const SECRET_KEYS = [
   "jwtSecret",
 ];
 
+/** Header names arrive in any case: `Authorization`, `Set-Cookie`. */
+const SPELLINGS = SECRET_KEYS.flatMap((key) => {
+  const capitalised = key.replace(
+    /(^|-)([a-z])/g,
+    (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
+  );
+  return capitalised === key ? [key] : [key, capitalised];
+});
+
 export const REDACTED_PATHS = ["", "*.", "*.*.", "*.*.*."].flatMap((prefix) =>
-  SECRET_KEYS.map((key) => (key.includes("-") ? `${prefix}["${key}"]` : `${prefix}${key}`)),
+  SPELLINGS.map((key) => (key.includes("-") ? `${prefix}["${key}"]` : `${prefix}${key}`)),
 );
 
 export interface LoggerSettings {
@@ -53,9 +62,27 @@ export function createLogger(
   return pino(options);
 }
 
-/** pino's error serializer, minus the raw request body that body-parser attaches. */
+/**
+ * pino's error serializer, minus what may hold secrets: the raw request body
+ * that body-parser attaches, and the call arguments Prisma quotes in its
+ * validation messages (whose last line says what was wrong).
+ */
 function serializeError(error: unknown): unknown {
   const serialized = pino.stdSerializers.err(error as Error) as Record<string, unknown>;
   delete serialized.body;
+  if (serialized.type === "PrismaClientValidationError" && typeof serialized.message === "string") {
+    const reason = serialized.message.trim().split("\n").at(-1) ?? "";
+    serialized.message = reason;
+    serialized.stack = `${String(serialized.type)}: ${reason}`;
+  }
   return serialized;
+}
+
+/** Query parameters whose values are credentials in some clients. */
+const SECRET_QUERY_PARAMETERS =
+  /([?&](?:token|access_token|refresh_token|refreshToken|password)=)[^&]*/gi;
+
+/** A URL for the logs: the path and query, with credential parameters redacted. */
+export function loggableUrl(url: string): string {
+  return url.replace(SECRET_QUERY_PARAMETERS, "$1[redacted]");
 }
