@@ -92,6 +92,11 @@ describe("log redaction", () => {
         { err: Object.assign(new Error("boom"), { body: "raw body-secret-value" }) },
         "x",
       );
+      // A Prisma validation error quotes the call's arguments in its message.
+      const invalidCall: unknown = await service.container.db.user
+        .create({ data: { passwordHash: "prisma-argument-value" } as never })
+        .catch((caught: unknown) => caught);
+      logger.error({ err: invalidCall }, "invalid prisma call");
     } finally {
       await service.stop();
     }
@@ -100,6 +105,8 @@ describe("log redaction", () => {
     expect(output).toContain("a log call with secrets");
     expect(output).toContain("[redacted]");
     expect(output).toContain("tag=kept");
+    expect(output).toMatch(/"msg":"invalid prisma call"/);
+    expect(output).toContain("PrismaClientValidationError");
     expect(output).not.toMatch(/-value/);
     expect(output).not.toContain("malformed-body-password");
   });

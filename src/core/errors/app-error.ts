@@ -119,10 +119,11 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
+/** 503: a dependency (named by each field) cannot serve right now. */
 export class ServiceUnavailableError extends AppError {
   override readonly name = "ServiceUnavailableError";
-  constructor(field: string, message: string) {
-    super(503, ErrorCode.ServiceUnavailable, { [field]: [message] });
+  constructor(errors: FieldErrors) {
+    super(503, ErrorCode.ServiceUnavailable, errors);
   }
 }
 

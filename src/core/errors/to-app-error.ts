@@ -95,7 +95,7 @@ function isDatabaseUnreachable(error: unknown): boolean {
 }
 
 function databaseUnavailable(): ServiceUnavailableError {
-  return new ServiceUnavailableError("database", "is unavailable, try again shortly");
+  return new ServiceUnavailableError({ database: ["is unavailable, try again shortly"] });
 }
 
 /** Errors from Express's body parser carry a `type` and an HTTP status. */

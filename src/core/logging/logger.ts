@@ -26,7 +26,7 @@ const SPELLINGS = SECRET_KEYS.flatMap((key) => {
   return capitalised === key ? [key] : [key, capitalised];
 });
 
-export const REDACTED_PATHS = ["", "*.", "*.*.", "*.*.*."].flatMap((prefix) =>
+const REDACTED_PATHS = ["", "*.", "*.*.", "*.*.*."].flatMap((prefix) =>
   SPELLINGS.map((key) => (key.includes("-") ? `${prefix}["${key}"]` : `${prefix}${key}`)),
 );
 

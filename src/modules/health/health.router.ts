@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { AppError, ErrorCode } from "../../core/errors/app-error";
+import { ServiceUnavailableError } from "../../core/errors/app-error";
 import { respond } from "../../core/http/respond";
 import type { HealthService } from "./health.service";
 
@@ -18,9 +18,7 @@ export function healthRouter(health: HealthService): Router {
     const readiness = await health.readiness();
     const down = Object.entries(readiness).filter(([, state]) => state === "down");
     if (down.length > 0) {
-      throw new AppError(
-        503,
-        ErrorCode.ServiceUnavailable,
+      throw new ServiceUnavailableError(
         Object.fromEntries(down.map(([name]) => [name, ["is not answering"]])),
       );
     }
