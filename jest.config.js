@@ -1,5 +1,5 @@
 // Packages published only as ES modules; Jest's CommonJS runtime needs them transformed.
-const esmOnly = ["@faker-js/faker", "@prisma/schema-engine-wasm"];
+const esmOnly = ["@faker-js/faker", "@prisma/schema-engine-wasm", "jose"];
 
 /** @type {import('jest').Config} */
 module.exports = {
