@@ -8,6 +8,7 @@ const DEVELOPMENT_REDIS_URL = "redis://127.0.0.1:6379";
 const MIN_PRODUCTION_SECRET_BYTES = 32;
 /** A long secret made of a handful of characters ("aaaa…", "abab…") is still guessable. */
 const MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 10;
+const DAY = 86_400;
 
 /** Digits only: `Number()` would also take " ", "0x50" and "1e3". */
 function integer(min: number, max: number) {
@@ -106,8 +107,45 @@ export const environmentSchema = z
     JSON_BODY_LIMIT: byteSize.default("100kb"),
     TRUST_PROXY: trustProxy.default(false),
     SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(10_000),
+    MAX_PAGE_SIZE: integer(1, 1_000).default(100),
+
+    JWT_ISSUER: z.string().trim().min(1).default("conduit-api"),
+    JWT_AUDIENCE: z.string().trim().min(1).default("conduit-api"),
+    ACCESS_TOKEN_TTL_SECONDS: integer(60, 86_400).default(900),
+    SESSION_IDLE_TTL_SECONDS: integer(300, 31_536_000).default(7 * DAY),
+    SESSION_MAX_AGE_SECONDS: integer(300, 31_536_000).default(30 * DAY),
+    REFRESH_REUSE_GRACE_SECONDS: integer(0, 60).default(10),
+    REFRESH_TOKEN_COOKIE: booleanString.default(false),
+    REFRESH_TOKEN_COOKIE_SAMESITE: z.enum(["strict", "lax", "none"]).default("strict"),
+
+    // OWASP's minimum for argon2id is 19 MiB, 2 passes, 1 lane; less is refused.
+    ARGON2_MEMORY_KIB: integer(19_456, 4_194_304).default(19_456),
+    ARGON2_TIME_COST: integer(2, 100).default(2),
+    ARGON2_PARALLELISM: integer(1, 16).default(1),
+
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1_000).default(5),
+    LOGIN_MAX_FAILURES_PER_IP: integer(1, 100_000).default(50),
+    LOGIN_FAILURE_WINDOW_SECONDS: integer(60, 86_400).default(3_600),
+    LOGIN_LOCKOUT_BASE_SECONDS: integer(1, 3_600).default(30),
+    LOGIN_LOCKOUT_MAX_SECONDS: integer(1, 86_400).default(3_600),
+    REGISTRATIONS_PER_IP_PER_HOUR: integer(1, 1_000_000).default(20),
+    REFRESHES_PER_IP_PER_MINUTE: integer(1, 1_000_000).default(60),
   })
   .superRefine((env, ctx) => {
+    if (env.SESSION_IDLE_TTL_SECONDS > env.SESSION_MAX_AGE_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SESSION_IDLE_TTL_SECONDS"],
+        message: "must not be longer than SESSION_MAX_AGE_SECONDS",
+      });
+    }
+    if (env.LOGIN_LOCKOUT_BASE_SECONDS > env.LOGIN_LOCKOUT_MAX_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["LOGIN_LOCKOUT_BASE_SECONDS"],
+        message: "must not be longer than LOGIN_LOCKOUT_MAX_SECONDS",
+      });
+    }
     if (env.NODE_ENV !== "production") return;
     const required = ["DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "JWT_SECRET"] as const;
     for (const key of required) {
@@ -163,6 +201,8 @@ export const environmentSchema = z
       /** `["*"]` allows every origin. */
       corsOrigins: env.CORS_ORIGINS ?? ["*"],
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      /** The largest `limit` a list accepts. */
+      maxPageSize: env.MAX_PAGE_SIZE,
     },
     log: {
       level: env.LOG_LEVEL,
@@ -180,6 +220,31 @@ export const environmentSchema = z
     },
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      sessionIdleTtlSeconds: env.SESSION_IDLE_TTL_SECONDS,
+      sessionMaxAgeSeconds: env.SESSION_MAX_AGE_SECONDS,
+      refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+      refreshCookie: env.REFRESH_TOKEN_COOKIE
+        ? { sameSite: env.REFRESH_TOKEN_COOKIE_SAMESITE }
+        : undefined,
+      argon2: {
+        memoryKib: env.ARGON2_MEMORY_KIB,
+        timeCost: env.ARGON2_TIME_COST,
+        parallelism: env.ARGON2_PARALLELISM,
+      },
+    },
+    limits: {
+      login: {
+        maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
+        failureWindowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
+        lockoutBaseSeconds: env.LOGIN_LOCKOUT_BASE_SECONDS,
+        lockoutMaxSeconds: env.LOGIN_LOCKOUT_MAX_SECONDS,
+      },
+      registrationsPerIpPerHour: env.REGISTRATIONS_PER_IP_PER_HOUR,
+      refreshesPerIpPerMinute: env.REFRESHES_PER_IP_PER_MINUTE,
     },
   }));
 

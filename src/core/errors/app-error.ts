@@ -47,11 +47,16 @@ export class BadRequestError extends AppError {
   }
 }
 
-/** 401: no usable credentials. */
+/** 401: no usable credentials. HTTP asks every 401 to name its scheme in WWW-Authenticate. */
 export class UnauthenticatedError extends AppError {
   override readonly name = "UnauthenticatedError";
-  constructor(field = "token", message = "is missing") {
-    super(401, ErrorCode.Unauthenticated, { [field]: [message] });
+  constructor(field = "token", message = "is missing", challenge = 'Bearer realm="conduit"') {
+    super(
+      401,
+      ErrorCode.Unauthenticated,
+      { [field]: [message] },
+      { "WWW-Authenticate": challenge },
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { MaxRetriesPerRequestError } from "ioredis/built/errors";
 import { z } from "zod";
 import { Prisma } from "../../generated/prisma/client";
 import {
@@ -20,6 +21,9 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrismaError(error);
   if (error instanceof Prisma.PrismaClientInitializationError) return databaseUnavailable();
   if (isDatabaseUnreachable(error)) return databaseUnavailable();
+  if (isRedisUnreachable(error)) {
+    return new ServiceUnavailableError({ redis: ["is unavailable, try again shortly"] });
+  }
   return fromHttpError(error) ?? new InternalError(error);
 }
 
@@ -91,6 +95,14 @@ function isDatabaseUnreachable(error: unknown): boolean {
     cause?.kind === "DatabaseNotReachable" ||
     ((error as { name?: string } | null)?.name === "DriverAdapterError" &&
       ["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout"].includes(cause?.kind ?? ""))
+  );
+}
+
+/** ioredis gives up on a command after its retries, or at once on a closed connection. */
+function isRedisUnreachable(error: unknown): boolean {
+  return (
+    error instanceof MaxRetriesPerRequestError ||
+    (error instanceof Error && error.message === "Connection is closed.")
   );
 }
 

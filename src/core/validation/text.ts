@@ -1,0 +1,64 @@
+import { z } from "zod";
+
+/** "can't be blank" is the RealWorld message for a missing, null or empty value. */
+export const BLANK = "can't be blank";
+
+const stringType = z.string({
+  error: (issue) => (issue.input == null ? BLANK : "must be a string"),
+});
+
+/**
+ * A required single-line text field: trimmed, NFC-normalised, never blank,
+ * without control characters, and capped.
+ */
+export function requiredLine(maxLength: number) {
+  return stringType
+    .trim()
+    .normalize("NFC")
+    .min(1, { message: BLANK, abort: true })
+    .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
+    .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
+}
+
+/**
+ * Optional free text that a client clears with `null` or `""` (both stored as
+ * null). Newlines and tabs are allowed; other control characters are not.
+ */
+export function clearableText(maxLength: number) {
+  return z
+    .union([stringType, z.null()], { error: "must be a string or null" })
+    .transform((value) => (value === null ? "" : value.trim().normalize("NFC")))
+    .pipe(
+      z
+        .string()
+        .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
+        // Newlines, carriage returns and tabs are text; other control characters are not.
+        .regex(/^(?:\P{Cc}|[\t\n\r])*$/u, "must not contain control characters"),
+    )
+    .transform((value) => (value === "" ? null : value));
+}
+
+/** An optional http(s) URL that `null` or `""` clears. */
+export function clearableHttpUrl(maxLength: number) {
+  return z
+    .union([stringType, z.null()], { error: "must be a string or null" })
+    .transform((value) => (value === null ? "" : value.trim()))
+    .pipe(
+      z
+        .string()
+        .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
+        .refine((value) => value === "" || isHttpUrl(value), {
+          message: "must be an http or https URL",
+        }),
+    )
+    .transform((value) => (value === "" ? null : value));
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
