@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { ServiceUnavailableError } from "../../core/errors/app-error";
 import { respond } from "../../core/http/respond";
+import { publicAccess } from "../../core/http/route-access";
 import type { HealthService } from "./health.service";
 
 /**
@@ -10,11 +11,11 @@ import type { HealthService } from "./health.service";
 export function healthRouter(health: HealthService): Router {
   const router = Router();
 
-  router.get("/health/live", (_req, res) => {
+  router.get("/health/live", publicAccess, (_req, res) => {
     respond.ok(res, { status: "ok" });
   });
 
-  router.get("/health/ready", async (_req, res) => {
+  router.get("/health/ready", publicAccess, async (_req, res) => {
     const readiness = await health.readiness();
     const down = Object.entries(readiness).filter(([, state]) => state === "down");
     if (down.length > 0) {

@@ -1,0 +1,80 @@
+import { errors, jwtVerify, SignJWT } from "jose";
+import type { Role } from "../../generated/prisma/client";
+
+export interface AccessTokenSettings {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+/** What a verified access token says about its bearer. */
+export interface AccessClaims {
+  userId: number;
+  sessionId: string;
+  role: Role;
+  expiresAt: Date;
+}
+
+export type AccessTokenProblem = "expired" | "invalid";
+
+export class AccessTokenError extends Error {
+  override readonly name = "AccessTokenError";
+  constructor(readonly problem: AccessTokenProblem) {
+    super(`access token is ${problem}`);
+  }
+}
+
+/** The one algorithm accepted: a token naming any other (or `none`) is refused before its signature is read. */
+const ALGORITHM = "HS256";
+const ROLES: readonly string[] = ["USER", "MODERATOR", "ADMIN"];
+
+/**
+ * Short-lived JWTs. Each names its session (`sid`), so revoking the session in
+ * Redis ends the token at once, long before `exp`.
+ */
+export class AccessTokens {
+  private readonly key: Uint8Array;
+
+  constructor(private readonly settings: AccessTokenSettings) {
+    this.key = new TextEncoder().encode(settings.secret);
+  }
+
+  sign(claims: { userId: number; sessionId: string; role: Role }): Promise<string> {
+    return new SignJWT({ sid: claims.sessionId, role: claims.role })
+      .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
+      .setSubject(String(claims.userId))
+      .setIssuer(this.settings.issuer)
+      .setAudience(this.settings.audience)
+      .setIssuedAt()
+      .setExpirationTime(`${this.settings.ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  async verify(token: string): Promise<AccessClaims> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        requiredClaims: ["sub", "sid", "exp", "iat"],
+      }));
+    } catch (error) {
+      throw new AccessTokenError(error instanceof errors.JWTExpired ? "expired" : "invalid");
+    }
+    const userId = Number(payload.sub);
+    const { sid, role, exp } = payload;
+    if (
+      !Number.isSafeInteger(userId) ||
+      userId < 1 ||
+      typeof sid !== "string" ||
+      typeof role !== "string" ||
+      !ROLES.includes(role) ||
+      exp === undefined
+    ) {
+      throw new AccessTokenError("invalid");
+    }
+    return { userId, sessionId: sid, role: role as Role, expiresAt: new Date(exp * 1000) };
+  }
+}

@@ -1,0 +1,97 @@
+import type { Request, Response } from "express";
+import { ForbiddenError, UnauthenticatedError } from "../../core/errors/app-error";
+import { type AccessMiddleware, declareAccess, publicAccess } from "../../core/http/route-access";
+import { AuthenticationError, type Authenticator, type Principal } from "./authenticator";
+import { hasPermission, type Permission } from "./permissions";
+
+const principals = new WeakMap<Request, Principal>();
+
+/** The caller, when the route's access rule established one. */
+export function principalOf(req: Request): Principal | undefined {
+  return principals.get(req);
+}
+
+/** The caller on a route declared with requireAuth or requirePermission. */
+export function requirePrincipal(req: Request): Principal {
+  const principal = principals.get(req);
+  // Reaching this means a route used requirePrincipal without requireAuth.
+  if (principal === undefined) throw new UnauthenticatedError();
+  return principal;
+}
+
+const PROBLEM_MESSAGES = {
+  expired: "has expired",
+  invalid: "is invalid",
+  revoked: "has been revoked",
+} as const;
+
+function unauthenticated(problem: keyof typeof PROBLEM_MESSAGES): UnauthenticatedError {
+  return new UnauthenticatedError("token", PROBLEM_MESSAGES[problem], wwwAuthenticate(problem));
+}
+
+/** The access rules a route can declare; each is its route's first handler. */
+export interface AccessRules {
+  /** Anyone. */
+  public: AccessMiddleware;
+  /**
+   * Anyone; a valid token personalises the answer. A bad or expired token is
+   * treated as none (with a WWW-Authenticate hint), so a front end holding a
+   * stale token can still show public pages.
+   */
+  optionalAuth: AccessMiddleware;
+  /** A valid, unrevoked access token. */
+  requireAuth: AccessMiddleware;
+  /** A valid token whose role holds every one of the permissions. */
+  requirePermission(...permissions: Permission[]): AccessMiddleware;
+}
+
+export function createAccessRules(authenticator: Authenticator): AccessRules {
+  async function authenticate(req: Request): Promise<Principal> {
+    let principal: Principal | undefined;
+    try {
+      principal = await authenticator.fromRequest(req);
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw unauthenticated(error.problem);
+      throw error;
+    }
+    if (principal === undefined) throw new UnauthenticatedError();
+    principals.set(req, principal);
+    return principal;
+  }
+
+  return {
+    public: publicAccess,
+
+    optionalAuth: declareAccess("optional", async (req: Request, res: Response, next) => {
+      try {
+        const principal = await authenticator.fromRequest(req);
+        if (principal !== undefined) principals.set(req, principal);
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error;
+        res.setHeader("WWW-Authenticate", wwwAuthenticate(error.problem));
+      }
+      next();
+    }),
+
+    requireAuth: declareAccess("authenticated", async (req, _res, next) => {
+      await authenticate(req);
+      next();
+    }),
+
+    requirePermission(...permissions: Permission[]) {
+      return declareAccess(`permission:${permissions.join("+")}`, async (req, _res, next) => {
+        const principal = await authenticate(req);
+        const missing = permissions.find(
+          (permission) => !hasPermission(principal.role, permission),
+        );
+        if (missing !== undefined) throw new ForbiddenError(missing.split(":")[0]!);
+        next();
+      });
+    },
+  };
+}
+
+/** RFC 6750's challenge for a token that was presented but cannot be used. */
+function wwwAuthenticate(problem: keyof typeof PROBLEM_MESSAGES): string {
+  return `Bearer realm="conduit", error="invalid_token", error_description="token ${PROBLEM_MESSAGES[problem]}"`;
+}

@@ -1,0 +1,60 @@
+import type { Request } from "express";
+import type { Role } from "../../generated/prisma/client";
+import { AccessTokenError, type AccessTokens } from "./access-token";
+import type { SessionStore } from "./session-store";
+
+/** Who is calling: established from a verified access token whose session is still live. */
+export interface Principal {
+  userId: number;
+  role: Role;
+  sessionId: string;
+  /** The access token as presented; RealWorld echoes it in the user body. */
+  token: string;
+}
+
+export type AuthProblem = "expired" | "invalid" | "revoked";
+
+export class AuthenticationError extends Error {
+  override readonly name = "AuthenticationError";
+  constructor(readonly problem: AuthProblem) {
+    super(`credentials are ${problem}`);
+  }
+}
+
+/** `Token <jwt>` (the RealWorld scheme) or `Bearer <jwt>`, scheme case-insensitive. */
+const AUTHORIZATION = /^(?:Token|Bearer) +([A-Za-z0-9_.-]+) *$/i;
+
+/**
+ * Turns a presented access token into a Principal, for REST requests and
+ * socket handshakes alike. Revocation is checked on every call (one Redis
+ * EXISTS), so a logged-out session stops working on every instance at once.
+ */
+export class Authenticator {
+  constructor(
+    private readonly tokens: AccessTokens,
+    private readonly sessions: SessionStore,
+  ) {}
+
+  /** Undefined when the request carries no credentials at all. */
+  async fromRequest(req: Request): Promise<Principal | undefined> {
+    const header = req.get("authorization");
+    if (header === undefined || header.trim() === "") return undefined;
+    const match = AUTHORIZATION.exec(header);
+    if (match === null) throw new AuthenticationError("invalid");
+    return this.fromToken(match[1]!);
+  }
+
+  async fromToken(token: string): Promise<Principal> {
+    let claims;
+    try {
+      claims = await this.tokens.verify(token);
+    } catch (error) {
+      if (error instanceof AccessTokenError) throw new AuthenticationError(error.problem);
+      throw error;
+    }
+    if (!(await this.sessions.isActive(claims.sessionId))) {
+      throw new AuthenticationError("revoked");
+    }
+    return { userId: claims.userId, role: claims.role, sessionId: claims.sessionId, token };
+  }
+}

@@ -1,0 +1,40 @@
+import { dictionary } from "@zxcvbn-ts/language-common";
+import { z } from "zod";
+
+export const PASSWORD_MIN_LENGTH = 8;
+/** ASVS asks that at least 64 be allowed; the cap only keeps hashing requests small. */
+export const PASSWORD_MAX_LENGTH = 128;
+
+/**
+ * The most common passwords, from zxcvbn-ts's frequency list (about 18,000 of
+ * its entries are long enough to pass the length rule). Compared in lower case,
+ * so "Password1" is refused along with "password1".
+ */
+const commonPasswords: ReadonlySet<string> = new Set(
+  dictionary["passwords-common"].filter((word) => word.length >= PASSWORD_MIN_LENGTH),
+);
+
+export function isCommonPassword(password: string): boolean {
+  return commonPasswords.has(password.normalize("NFKC").toLowerCase());
+}
+
+/**
+ * ASVS 2.1: a length range counted in characters (not bytes), no composition
+ * rules, no truncation, and the most common passwords refused.
+ */
+export const passwordSchema = z
+  .string({
+    error: (issue) => (issue.input == null ? "can't be blank" : "must be a string"),
+  })
+  .min(1, { message: "can't be blank", abort: true })
+  .refine((value) => [...value].length >= PASSWORD_MIN_LENGTH, {
+    message: `is too short (minimum is ${PASSWORD_MIN_LENGTH} characters)`,
+    abort: true,
+  })
+  .refine((value) => [...value].length <= PASSWORD_MAX_LENGTH, {
+    message: `is too long (maximum is ${PASSWORD_MAX_LENGTH} characters)`,
+    abort: true,
+  })
+  .refine((value) => !isCommonPassword(value), {
+    message: "is too common; choose one that is harder to guess",
+  });

@@ -1,0 +1,226 @@
+import type { Redis } from "../../core/redis/redis";
+import {
+  formatRefreshToken,
+  hashSecret,
+  newRefreshToken,
+  newSessionId,
+  openSuccessor,
+  parseRefreshToken,
+  sealSuccessor,
+} from "./refresh-token";
+
+export interface SessionLifetimes {
+  /** A session unused for this long ends (each refresh restarts the clock). */
+  idleTtlSeconds: number;
+  /** A session ends this long after sign-in, however busy. */
+  maxAgeSeconds: number;
+  /** How long after a rotation the rotated token still gets its successor back. */
+  reuseGraceSeconds: number;
+}
+
+export interface ClientInfo {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface Session extends ClientInfo {
+  id: string;
+  userId: number;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+}
+
+export type Rotation =
+  | { outcome: "rotated" | "repeated"; userId: number; sessionId: string; refreshToken: string }
+  | { outcome: "reused"; userId: number; sessionId: string }
+  | { outcome: "invalid" };
+
+/*
+ * Keys (under the Redis key prefix), all with TTLs:
+ *   session:<sid>        hash: the session, its current token hash, the
+ *                        previous one and its sealed successor
+ *   session:<sid>:used   set: hashes of every older token, for reuse detection
+ *   user-sessions:<uid>  sorted set: the user's session ids by absolute expiry
+ */
+const sessionKey = (sessionId: string) => `session:${sessionId}`;
+const usedKey = (sessionId: string) => `session:${sessionId}:used`;
+const userSessionsKey = (userId: number) => `user-sessions:${userId}`;
+
+/**
+ * One atomic step, so two refreshes racing with the same token cannot both
+ * rotate: the first rotates; the second, inside the grace window, gets the
+ * first one's successor; any later use of a retired token ends the session.
+ */
+const ROTATE_SCRIPT = `
+local s = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotatedAt', 'successor', 'expiresAt', 'userId')
+if not s[1] then return {'invalid'} end
+local now = tonumber(ARGV[4])
+if ARGV[1] == s[1] then
+  local expiresAt = tonumber(s[5])
+  if now >= expiresAt then
+    redis.call('DEL', KEYS[1], KEYS[2])
+    return {'invalid'}
+  end
+  if s[2] then redis.call('SADD', KEYS[2], s[2]) end
+  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', ARGV[1], 'rotatedAt', ARGV[4], 'successor', ARGV[3], 'lastUsedAt', ARGV[4])
+  local ttl = math.min(tonumber(ARGV[6]), expiresAt - now)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  return {'rotated', s[6]}
+end
+if ARGV[1] == s[2] and now - tonumber(s[3]) <= tonumber(ARGV[5]) then
+  return {'repeated', s[6], s[4]}
+end
+if ARGV[1] == s[2] or redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return {'reused', s[6]}
+end
+return {'invalid'}
+`;
+
+const SESSION_FIELDS = [
+  "userId",
+  "createdAt",
+  "lastUsedAt",
+  "expiresAt",
+  "userAgent",
+  "ip",
+] as const;
+
+/** Sessions and their refresh tokens, kept in Redis so every instance sees a revocation at once. */
+export class SessionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly lifetimes: SessionLifetimes,
+  ) {}
+
+  /** Starts a session and returns its first refresh token. */
+  async create(
+    userId: number,
+    client: ClientInfo,
+  ): Promise<{ sessionId: string; refreshToken: string }> {
+    const now = Date.now();
+    const maxAgeMs = this.lifetimes.maxAgeSeconds * 1000;
+    const expiresAt = now + maxAgeMs;
+    const token = newRefreshToken(newSessionId());
+    const key = sessionKey(token.sessionId);
+    await this.redis
+      .multi()
+      .hset(key, {
+        userId,
+        createdAt: now,
+        lastUsedAt: now,
+        expiresAt,
+        userAgent: client.userAgent ?? "",
+        ip: client.ip ?? "",
+        current: hashSecret(token.secret),
+      })
+      .pexpire(key, Math.min(this.lifetimes.idleTtlSeconds * 1000, maxAgeMs))
+      .zadd(userSessionsKey(userId), expiresAt, token.sessionId)
+      .zremrangebyscore(userSessionsKey(userId), "-inf", now)
+      .pexpire(userSessionsKey(userId), maxAgeMs)
+      .exec();
+    return { sessionId: token.sessionId, refreshToken: formatRefreshToken(token) };
+  }
+
+  /** The per-request revocation check: one EXISTS. */
+  async isActive(sessionId: string): Promise<boolean> {
+    return (await this.redis.exists(sessionKey(sessionId))) === 1;
+  }
+
+  async rotate(presented: string): Promise<Rotation> {
+    const token = parseRefreshToken(presented);
+    if (token === undefined) return { outcome: "invalid" };
+    const successor = newRefreshToken(token.sessionId);
+    const now = Date.now();
+    const reply = (await this.redis.eval(
+      ROTATE_SCRIPT,
+      2,
+      sessionKey(token.sessionId),
+      usedKey(token.sessionId),
+      hashSecret(token.secret),
+      hashSecret(successor.secret),
+      sealSuccessor(token.secret, successor),
+      now,
+      this.lifetimes.reuseGraceSeconds * 1000,
+      this.lifetimes.idleTtlSeconds * 1000,
+    )) as [string, string?, string?];
+    const [outcome, userIdText, sealed] = reply;
+    const userId = Number(userIdText);
+    const sessionId = token.sessionId;
+    switch (outcome) {
+      case "rotated":
+        return { outcome, userId, sessionId, refreshToken: formatRefreshToken(successor) };
+      case "repeated": {
+        const earlier = sealed === undefined ? undefined : openSuccessor(token.secret, sealed);
+        if (earlier === undefined) return { outcome: "invalid" };
+        return { outcome, userId, sessionId, refreshToken: formatRefreshToken(earlier) };
+      }
+      case "reused":
+        await this.redis.zrem(userSessionsKey(userId), sessionId);
+        return { outcome, userId, sessionId };
+      default:
+        return { outcome: "invalid" };
+    }
+  }
+
+  /** The user's live sessions, most recently used first. */
+  async list(userId: number): Promise<Session[]> {
+    const ids = await this.redis.zrange(userSessionsKey(userId), "0", "-1");
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(sessionKey(id), ...SESSION_FIELDS);
+    const replies = (await pipeline.exec()) ?? [];
+    const sessions: Session[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, index) => {
+      const [error, values] = replies[index] ?? [];
+      const fields = values as (string | null)[] | undefined;
+      if (error || fields?.[0] == null || Number(fields[0]) !== userId) {
+        gone.push(id);
+        return;
+      }
+      const [, createdAt, lastUsedAt, expiresAt, userAgent, ip] = fields;
+      sessions.push({
+        id,
+        userId,
+        createdAt: new Date(Number(createdAt)),
+        lastUsedAt: new Date(Number(lastUsedAt)),
+        expiresAt: new Date(Number(expiresAt)),
+        userAgent: userAgent || null,
+        ip: ip || null,
+      });
+    });
+    // Sessions that expired on their own leave their id behind; tidy as we go.
+    if (gone.length > 0) await this.redis.zrem(userSessionsKey(userId), ...gone);
+    return sessions.sort((a, b) => b.lastUsedAt.getTime() - a.lastUsedAt.getTime());
+  }
+
+  /** Ends one of the user's sessions; false when the user has no such session. */
+  async revoke(userId: number, sessionId: string): Promise<boolean> {
+    // Checked first, so nobody can end a session that is not theirs.
+    if ((await this.redis.zscore(userSessionsKey(userId), sessionId)) === null) return false;
+    await this.redis
+      .multi()
+      .zrem(userSessionsKey(userId), sessionId)
+      .del(sessionKey(sessionId), usedKey(sessionId))
+      .exec();
+    return true;
+  }
+
+  /** Ends every session of the user, or every one but `keep`; returns the ids ended. */
+  async revokeAll(userId: number, keep?: string): Promise<string[]> {
+    const ids = (await this.redis.zrange(userSessionsKey(userId), "0", "-1")).filter(
+      (id) => id !== keep,
+    );
+    if (ids.length === 0) return [];
+    const keys = ids.flatMap((id) => [sessionKey(id), usedKey(id)]);
+    await this.redis
+      .multi()
+      .zrem(userSessionsKey(userId), ...ids)
+      .del(...keys)
+      .exec();
+    return ids;
+  }
+}
