@@ -6,9 +6,18 @@ import { jsonBody } from "./core/http/json-body";
 import { REQUEST_ID_HEADER, requestId } from "./core/http/request-id";
 import { corsPolicy, securityHeaders } from "./core/http/security";
 import { loggableUrl } from "./core/logging/logger";
+import { rateLimit } from "./core/http/rate-limit";
+import { assertEveryRouteDeclaresAccess } from "./core/http/route-access";
+import { adminRouter } from "./modules/admin/admin.router";
+import { authRouter } from "./modules/auth/auth.router";
+import { RefreshCookie } from "./modules/auth/refresh-cookie";
 import { healthRouter } from "./modules/health/health.router";
+import { usersRouter } from "./modules/users/users.router";
 
-/** Builds the HTTP application without listening, so tests and the server share it. */
+/**
+ * Builds the HTTP application without listening, so tests and the server share
+ * it. Refuses to build if any route lacks an access rule.
+ */
 export function buildApp(container: Container): Express {
   const { config, logger, services } = container;
   const app = express();
@@ -39,8 +48,56 @@ export function buildApp(container: Container): Express {
   app.use(jsonBody(config.http.jsonBodyLimit));
 
   app.use(healthRouter(services.health));
+  app.use("/api", apiRouter(container));
 
   app.use(unknownRoute);
   app.use(errorResponder(logger));
+  assertEveryRouteDeclaresAccess(app);
   return app;
+}
+
+function apiRouter({ config, redis, services, access }: Container): express.Router {
+  const router = express.Router();
+  const byIp = (req: express.Request) => req.ip ?? "unknown";
+  const refreshCookie = new RefreshCookie(
+    config.auth.refreshCookie && {
+      ...config.auth.refreshCookie,
+      maxAgeSeconds: config.auth.sessionMaxAgeSeconds,
+    },
+  );
+  const { limits } = config;
+
+  router.use(
+    usersRouter({
+      users: services.users,
+      access,
+      refreshCookie,
+      registrationLimit: rateLimit(
+        redis,
+        { name: "register", points: limits.registrationsPerIpPerHour, durationSeconds: 3_600 },
+        byIp,
+      ),
+    }),
+  );
+  router.use(
+    authRouter({
+      auth: services.auth,
+      access,
+      refreshCookie,
+      refreshLimit: rateLimit(
+        redis,
+        { name: "refresh", points: limits.refreshesPerIpPerMinute, durationSeconds: 60 },
+        byIp,
+      ),
+    }),
+  );
+  router.use(
+    adminRouter({
+      admin: services.admin,
+      audit: services.audit,
+      access,
+      maxPageSize: config.http.maxPageSize,
+    }),
+  );
+  return router;
 }

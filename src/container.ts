@@ -2,7 +2,17 @@ import type { Config } from "./config/config";
 import { createDatabase, type Database } from "./core/database/prisma";
 import type { Logger } from "./core/logging/logger";
 import { createRedis, type Redis } from "./core/redis/redis";
+import { AdminService } from "./modules/admin/admin.service";
+import { AuditService } from "./modules/audit/audit.service";
+import { type AccessRules, createAccessRules } from "./modules/auth/access";
+import { AccessTokens } from "./modules/auth/access-token";
+import { AuthService } from "./modules/auth/auth.service";
+import { Authenticator } from "./modules/auth/authenticator";
+import { LoginThrottle } from "./modules/auth/login-throttle";
+import { PasswordHasher } from "./modules/auth/password-hasher";
+import { SessionStore } from "./modules/auth/session-store";
 import { createHealthService, type HealthService } from "./modules/health/health.service";
+import { UsersService } from "./modules/users/users.service";
 
 /**
  * The composition root: every long-lived object is made here, once, and
@@ -13,8 +23,15 @@ export interface Container {
   logger: Logger;
   db: Database;
   redis: Redis;
+  /** Verifies access tokens, for HTTP requests and (later) socket handshakes. */
+  authenticator: Authenticator;
+  access: AccessRules;
   services: {
     health: HealthService;
+    auth: AuthService;
+    users: UsersService;
+    audit: AuditService;
+    admin: AdminService;
   };
   /** Closes the database pool and the Redis connection. */
   close(): Promise<void>;
@@ -23,13 +40,38 @@ export interface Container {
 export function createContainer(config: Config, logger: Logger): Container {
   const db = createDatabase(config.database);
   const redis = createRedis(config.redis, logger);
+  const { auth: authConfig } = config;
+
+  const hasher = new PasswordHasher(authConfig.argon2);
+  const tokens = new AccessTokens({
+    secret: authConfig.jwtSecret,
+    issuer: authConfig.issuer,
+    audience: authConfig.audience,
+    ttlSeconds: authConfig.accessTokenTtlSeconds,
+  });
+  const sessions = new SessionStore(redis, {
+    idleTtlSeconds: authConfig.sessionIdleTtlSeconds,
+    maxAgeSeconds: authConfig.sessionMaxAgeSeconds,
+    reuseGraceSeconds: authConfig.refreshReuseGraceSeconds,
+  });
+  const throttle = new LoginThrottle(redis, config.limits.login);
+  const authenticator = new Authenticator(tokens, sessions);
+
+  const auth = new AuthService({ db, logger, hasher, tokens, sessions, throttle });
+  const audit = new AuditService(db);
   return {
     config,
     logger,
     db,
     redis,
+    authenticator,
+    access: createAccessRules(authenticator),
     services: {
       health: createHealthService({ db, redis }),
+      auth,
+      users: new UsersService({ db, hasher, auth }),
+      audit,
+      admin: new AdminService({ db, audit, auth }),
     },
     async close() {
       // QUIT lets a connected Redis finish what it was sent; one that is away

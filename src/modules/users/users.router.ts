@@ -1,0 +1,46 @@
+import { type RequestHandler, Router } from "express";
+import { respond } from "../../core/http/respond";
+import { parseInput } from "../../core/http/validate";
+import { type AccessRules, requirePrincipal } from "../auth/access";
+import { clientInfoOf } from "../auth/client-info";
+import type { RefreshCookie } from "../auth/refresh-cookie";
+import { userBody } from "./user.mapper";
+import { registerBody, updateUserBody } from "./users.schemas";
+import type { UsersService } from "./users.service";
+
+interface UsersRouterDeps {
+  users: UsersService;
+  access: AccessRules;
+  refreshCookie: RefreshCookie;
+  registrationLimit: RequestHandler;
+}
+
+/** RealWorld's registration and current-user endpoints. */
+export function usersRouter({
+  users,
+  access,
+  refreshCookie,
+  registrationLimit,
+}: UsersRouterDeps): Router {
+  const router = Router();
+
+  router.post("/users", access.public, registrationLimit, async (req, res) => {
+    const { user } = parseInput(registerBody, req.body);
+    const signedIn = await users.register(user, clientInfoOf(req));
+    refreshCookie.set(res, signedIn.refreshToken);
+    respond.created(res, userBody(signedIn.user, signedIn.accessToken, signedIn.refreshToken));
+  });
+
+  router.get("/user", access.requireAuth, async (req, res) => {
+    const principal = requirePrincipal(req);
+    respond.ok(res, userBody(await users.current(principal), principal.token));
+  });
+
+  router.put("/user", access.requireAuth, async (req, res) => {
+    const principal = requirePrincipal(req);
+    const { user } = parseInput(updateUserBody, req.body);
+    respond.ok(res, userBody(await users.update(principal, user), principal.token));
+  });
+
+  return router;
+}

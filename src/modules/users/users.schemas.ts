@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { BLANK, clearableHttpUrl, clearableText, requiredLine } from "../../core/validation/text";
+import { passwordSchema } from "../auth/password-policy";
+
+const USERNAME_MAX = 40;
+const EMAIL_MAX = 254;
+const BIO_MAX = 2_000;
+const IMAGE_URL_MAX = 2_048;
+
+/** Letters, digits, `_`, `.` and `-`, starting with a letter or digit: safe in a URL path. */
+export const usernameSchema = requiredLine(USERNAME_MAX).regex(
+  /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+  "may only contain letters, digits, '_', '.' and '-', and must start with a letter or digit",
+);
+
+export const emailSchema = requiredLine(EMAIL_MAX).pipe(z.email({ error: "is invalid" }));
+
+/** `{"user": {...}}`, the RealWorld envelope; a missing envelope reads as a blank user. */
+function userEnvelope<T extends z.ZodRawShape>(shape: T) {
+  return z.object({
+    user: z.object(shape, {
+      error: (issue) => (issue.input == null ? BLANK : "must be an object"),
+    }),
+  });
+}
+
+export const registerBody = userEnvelope({
+  username: usernameSchema,
+  email: emailSchema,
+  password: passwordSchema,
+});
+
+/** Any subset of the fields; `bio` and `image` are cleared with null or "". */
+export const updateUserBody = z.object({
+  user: z
+    .object(
+      {
+        email: emailSchema.optional(),
+        username: usernameSchema.optional(),
+        password: passwordSchema.optional(),
+        bio: clearableText(BIO_MAX).optional(),
+        image: clearableHttpUrl(IMAGE_URL_MAX).optional(),
+      },
+      { error: (issue) => (issue.input == null ? BLANK : "must be an object") },
+    )
+    .refine((user) => Object.values(user).some((value) => value !== undefined), {
+      message: "must change at least one of email, username, password, bio or image",
+    }),
+});
+
+export type RegisterInput = z.output<typeof registerBody>["user"];
+export type UserChanges = z.output<typeof updateUserBody>["user"];
