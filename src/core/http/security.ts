@@ -27,5 +27,8 @@ export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
     allowedHeaders: ["Authorization", "Content-Type", REQUEST_ID_HEADER],
     exposedHeaders: [REQUEST_ID_HEADER, "Retry-After", "RateLimit", "RateLimit-Policy"],
     maxAge: 600,
+    // Lets browsers send the refresh cookie cross-origin; never with `*`,
+    // which browsers refuse to combine with credentials anyway.
+    credentials: !anyOrigin,
   });
 }

@@ -1,0 +1,154 @@
+// Load benchmark: autocannon on loopback against the service in a child
+// process. Each scenario runs several rounds, interleaved so that drift in a
+// noisy machine spreads over all of them; medians are reported.
+//
+//   npm run bench -- [--rounds 5] [--duration 5] [--connections 10] [--only a,b]
+import autocannon from "autocannon";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+
+interface Scenario {
+  name: string;
+  path: string;
+  authenticated: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: "health", path: "/health/live", authenticated: false },
+  { name: "jwt-only", path: "/bench/jwt-only", authenticated: true },
+  { name: "jwt-and-session", path: "/bench/jwt-and-session", authenticated: true },
+  { name: "current-user", path: "/api/user", authenticated: true },
+];
+
+/** Comparisons worth a ratio: [numerator, denominator]. */
+const RATIOS: [string, string][] = [["jwt-and-session", "jwt-only"]];
+
+const { values: options } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "5" },
+    duration: { type: "string", default: "5" },
+    connections: { type: "string", default: "10" },
+    only: { type: "string" },
+  },
+});
+
+const BENCH_ENV = {
+  NODE_ENV: "development",
+  LOG_LEVEL: "silent",
+  HOST: "127.0.0.1",
+  PORT: "0",
+  DATABASE_URL:
+    process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/conduit_bench",
+  REDIS_KEY_PREFIX: "conduit-bench:",
+  REGISTRATIONS_PER_IP_PER_HOUR: "1000000",
+};
+
+async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/server.ts"], {
+    env: { ...process.env, ...BENCH_ENV },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const [line] = (await once(lines, "line")) as [string];
+  const { url } = JSON.parse(line) as { url: string };
+  return {
+    url,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    },
+  };
+}
+
+async function registerBenchUser(url: string): Promise<string> {
+  const name = `bench_${Date.now().toString(36)}`;
+  const res = await fetch(`${url}/api/users`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      user: { username: name, email: `${name}@example.com`, password: "bench password 1234" },
+    }),
+  });
+  if (res.status !== 201) throw new Error(`registering the bench user: ${res.status}`);
+  return ((await res.json()) as { user: { token: string } }).user.token;
+}
+
+interface Sample {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function measure(url: string, scenario: Scenario, token: string): Promise<Sample> {
+  const result = await autocannon({
+    url: url + scenario.path,
+    connections: Number(options.connections),
+    duration: Number(options.duration),
+    headers: scenario.authenticated ? { authorization: `Token ${token}` } : {},
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const only = options.only?.split(",");
+  const scenarios = SCENARIOS.filter(
+    (scenario) => only === undefined || only.includes(scenario.name),
+  );
+  const server = await startServer();
+  try {
+    const token = await registerBenchUser(server.url);
+    const samples = new Map<string, Sample[]>(scenarios.map((scenario) => [scenario.name, []]));
+    for (let round = 1; round <= Number(options.rounds); round++) {
+      for (const scenario of scenarios) {
+        samples.get(scenario.name)!.push(await measure(server.url, scenario, token));
+      }
+      process.stderr.write(`round ${round} done\n`);
+    }
+
+    const medians = new Map<string, number>();
+    console.log(
+      `${options.rounds} rounds × ${options.duration} s, ${options.connections} connections; medians`,
+    );
+    console.log("scenario            req/s    p50 ms  p99 ms  errors");
+    for (const [name, list] of samples) {
+      const rps = median(list.map((sample) => sample.requestsPerSecond));
+      medians.set(name, rps);
+      const errors = list.reduce((sum, sample) => sum + sample.errors, 0);
+      console.log(
+        `${name.padEnd(18)} ${rps.toFixed(0).padStart(7)} ${median(list.map((s) => s.p50))
+          .toFixed(1)
+          .padStart(8)} ${median(list.map((s) => s.p99))
+          .toFixed(1)
+          .padStart(7)} ${String(errors).padStart(7)}`,
+      );
+    }
+    for (const [numerator, denominator] of RATIOS) {
+      const a = medians.get(numerator);
+      const b = medians.get(denominator);
+      if (a !== undefined && b !== undefined) {
+        console.log(`${numerator} / ${denominator}: ${(a / b).toFixed(3)}`);
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
