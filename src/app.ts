@@ -10,7 +10,7 @@ import { rateLimit } from "./core/http/rate-limit";
 import { assertEveryRouteDeclaresAccess } from "./core/http/route-access";
 import { adminRouter } from "./modules/admin/admin.router";
 import { authRouter } from "./modules/auth/auth.router";
-import { RefreshCookie } from "./modules/auth/refresh-cookie";
+import { CredentialTransport } from "./modules/auth/credential-transport";
 import { healthRouter } from "./modules/health/health.router";
 import { usersRouter } from "./modules/users/users.router";
 
@@ -59,7 +59,7 @@ export function buildApp(container: Container): Express {
 function apiRouter({ config, redis, services, access }: Container): express.Router {
   const router = express.Router();
   const byIp = (req: express.Request) => req.ip ?? "unknown";
-  const refreshCookie = new RefreshCookie(
+  const credentials = new CredentialTransport(
     config.auth.refreshCookie && {
       ...config.auth.refreshCookie,
       maxAgeSeconds: config.auth.sessionMaxAgeSeconds,
@@ -71,7 +71,7 @@ function apiRouter({ config, redis, services, access }: Container): express.Rout
     usersRouter({
       users: services.users,
       access,
-      refreshCookie,
+      credentials,
       registrationLimit: rateLimit(
         redis,
         { name: "register", points: limits.registrationsPerIpPerHour, durationSeconds: 3_600 },
@@ -83,7 +83,7 @@ function apiRouter({ config, redis, services, access }: Container): express.Rout
     authRouter({
       auth: services.auth,
       access,
-      refreshCookie,
+      credentials,
       refreshLimit: rateLimit(
         redis,
         { name: "refresh", points: limits.refreshesPerIpPerMinute, durationSeconds: 60 },

@@ -1,51 +1,45 @@
-import { Router } from "express";
+import { type RequestHandler, Router } from "express";
 import { UnauthenticatedError } from "../../core/errors/app-error";
 import { respond } from "../../core/http/respond";
 import { parseInput } from "../../core/http/validate";
-import type { RequestHandler } from "express";
-import { userBody } from "../users/user.mapper";
 import { type AccessRules, requirePrincipal } from "./access";
 import { loginBody, refreshBody, sessionIdParams } from "./auth.schemas";
 import type { AuthService, SessionView } from "./auth.service";
 import { clientInfoOf } from "./client-info";
-import type { RefreshCookie } from "./refresh-cookie";
+import type { CredentialTransport } from "./credential-transport";
 
 interface AuthRouterDeps {
   auth: AuthService;
   access: AccessRules;
-  refreshCookie: RefreshCookie;
+  credentials: CredentialTransport;
   refreshLimit: RequestHandler;
 }
 
 /** Sign-in, token refresh, sign-out and the user's list of sessions. */
-export function authRouter({ auth, access, refreshCookie, refreshLimit }: AuthRouterDeps): Router {
+export function authRouter({ auth, access, credentials, refreshLimit }: AuthRouterDeps): Router {
   const router = Router();
 
   router.post("/users/login", access.public, async (req, res) => {
     const { user } = parseInput(loginBody, req.body);
-    const signedIn = await auth.login(user, clientInfoOf(req));
-    refreshCookie.set(res, signedIn.refreshToken);
-    respond.ok(res, userBody(signedIn.user, signedIn.accessToken, signedIn.refreshToken));
+    credentials.sendSignedIn(res, await auth.login(user, clientInfoOf(req)));
   });
 
   router.post("/users/refresh", access.public, refreshLimit, async (req, res) => {
     const body = parseInput(refreshBody, req.body ?? {});
-    const presented = body.refreshToken ?? refreshCookie.read(req);
+    const presented = body.refreshToken ?? credentials.refreshTokenFromCookie(req);
     if (presented === undefined) throw new UnauthenticatedError("refreshToken", "is missing");
-    const signedIn = await auth.refresh(presented);
-    refreshCookie.set(res, signedIn.refreshToken);
-    respond.ok(res, userBody(signedIn.user, signedIn.accessToken, signedIn.refreshToken));
+    credentials.sendSignedIn(res, await auth.refresh(presented));
   });
 
   router.post("/users/logout", access.requireAuth, async (req, res) => {
     await auth.logout(requirePrincipal(req));
-    refreshCookie.clear(res);
+    credentials.clearCookie(res);
     respond.noContent(res);
   });
 
   router.post("/users/logout-all", access.requireAuth, async (req, res) => {
     await auth.endSessions(requirePrincipal(req).userId);
-    refreshCookie.clear(res);
+    credentials.clearCookie(res);
     respond.noContent(res);
   });
 

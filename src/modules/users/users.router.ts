@@ -3,7 +3,7 @@ import { respond } from "../../core/http/respond";
 import { parseInput } from "../../core/http/validate";
 import { type AccessRules, requirePrincipal } from "../auth/access";
 import { clientInfoOf } from "../auth/client-info";
-import type { RefreshCookie } from "../auth/refresh-cookie";
+import type { CredentialTransport } from "../auth/credential-transport";
 import { userBody } from "./user.mapper";
 import { registerBody, updateUserBody } from "./users.schemas";
 import type { UsersService } from "./users.service";
@@ -11,7 +11,7 @@ import type { UsersService } from "./users.service";
 interface UsersRouterDeps {
   users: UsersService;
   access: AccessRules;
-  refreshCookie: RefreshCookie;
+  credentials: CredentialTransport;
   registrationLimit: RequestHandler;
 }
 
@@ -19,16 +19,14 @@ interface UsersRouterDeps {
 export function usersRouter({
   users,
   access,
-  refreshCookie,
+  credentials,
   registrationLimit,
 }: UsersRouterDeps): Router {
   const router = Router();
 
   router.post("/users", access.public, registrationLimit, async (req, res) => {
     const { user } = parseInput(registerBody, req.body);
-    const signedIn = await users.register(user, clientInfoOf(req));
-    refreshCookie.set(res, signedIn.refreshToken);
-    respond.created(res, userBody(signedIn.user, signedIn.accessToken, signedIn.refreshToken));
+    credentials.sendSignedIn(res, await users.register(user, clientInfoOf(req)), "created");
   });
 
   router.get("/user", access.requireAuth, async (req, res) => {
