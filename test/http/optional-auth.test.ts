@@ -12,11 +12,9 @@ describe("optionalAuth", () => {
   let probeUrl: string;
 
   beforeAll(async () => {
-    let app: express.Express | undefined;
-    service = await startTestService({
-      app: (req, res) => app!(req, res),
-    });
-    app = express();
+    // Routes are added once the service exists, since they need its container.
+    const app = express();
+    service = await startTestService({ app });
     app.get("/probe", service.container.access.optionalAuth, (req, res) => {
       res.json({ userId: principalOf(req)?.userId ?? null });
     });
