@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BLANK } from "../../core/validation/text";
+import { BLANK, requiredLine } from "../../core/validation/text";
 
 const requiredString = (max: number) =>
   z
@@ -9,7 +9,7 @@ const requiredString = (max: number) =>
 
 export const loginBody = z.object({
   user: z.object(
-    { email: requiredString(254).trim(), password: requiredString(1_024) },
+    { email: requiredLine(254), password: requiredString(1_024) },
     { error: (issue) => (issue.input == null ? BLANK : "must be an object") },
   ),
 });

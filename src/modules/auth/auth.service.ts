@@ -51,11 +51,11 @@ export class AuthService {
   async login(credentials: Credentials, client: ClientInfo): Promise<SignedIn> {
     const { db, hasher, throttle, logger } = this.deps;
     const ip = client.ip ?? "unknown";
-    const retryAfter = await throttle.retryAfterSeconds(credentials.email, ip);
-    if (retryAfter > 0) {
+    const admission = await throttle.admit(credentials.email, ip);
+    if (!admission.admitted) {
       logger.warn({ event: "auth.login_locked", ip }, "sign-in refused while locked");
       throw new TooManyRequestsError(
-        retryAfter,
+        admission.retryAfterSeconds,
         "login",
         "is temporarily locked after too many failed attempts",
       );
@@ -67,12 +67,11 @@ export class AuthService {
         ? (await hasher.verifyDecoy(credentials.password), false)
         : await hasher.verify(user.passwordHash, credentials.password);
     if (user === null || !valid) {
-      await throttle.recordFailure(credentials.email, ip);
       logger.info({ event: "auth.login_failed", userId: user?.id, ip }, "sign-in failed");
       throw new UnauthenticatedError("credentials", "invalid");
     }
 
-    await throttle.recordSuccess(credentials.email);
+    await throttle.succeeded(credentials.email, ip);
     if (user.status === "BANNED") throw new ForbiddenError("user", "is banned");
     const current = hasher.needsRehash(user.passwordHash)
       ? await db.user.update({
