@@ -110,8 +110,13 @@ function databaseUnavailable(): ServiceUnavailableError {
   return new ServiceUnavailableError({ database: ["is unavailable, try again shortly"] });
 }
 
-/** Errors from Express's body parser carry a `type` and an HTTP status. */
+/**
+ * Errors from Express's body parser carry a `type` and an HTTP status; the
+ * router's URIError (a path with broken percent-encoding) carries only the status.
+ */
 function fromHttpError(error: unknown): AppError | undefined {
+  if (error instanceof URIError)
+    return new BadRequestError("path", "is not valid percent-encoding");
   if (typeof error !== "object" || error === null) return undefined;
   const { type, status, expose, limit } = error as {
     type?: string;

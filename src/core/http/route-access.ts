@@ -25,8 +25,12 @@ export interface RouteDescription {
 
 interface Layer {
   rawPath?: string;
-  route?: { path: string; methods: Record<string, boolean>; stack: { handle: unknown }[] };
-  handle: { stack?: Layer[] };
+  route?: {
+    path: string;
+    methods: Record<string, boolean>;
+    stack: { handle: unknown; method?: string }[];
+  };
+  handle: { stack?: Layer[]; name?: string };
 }
 
 /** Every route the app serves, with its full path and declared access rule. */
@@ -37,16 +41,23 @@ export function listRoutes(app: Express): RouteDescription[] {
 
 function collect(stack: Layer[], prefix: string): RouteDescription[] {
   return stack.flatMap((layer): RouteDescription[] => {
-    if (layer.route) {
-      const path = prefix + layer.route.path;
-      const access = ruleOf(layer.route.stack[0]?.handle);
-      return Object.keys(layer.route.methods)
+    const { route } = layer;
+    if (route) {
+      const path = prefix + route.path;
+      // One route can serve several methods, each with its own chain (app.route("/x").get(…).post(…)).
+      return Object.keys(route.methods)
         .filter((method) => method !== "_all")
-        .map((method) => ({ method: method.toUpperCase(), path, access }));
+        .map((method) => ({
+          method: method.toUpperCase(),
+          path,
+          access: ruleOf(route.stack.find((entry) => entry.method === method)?.handle),
+        }));
     }
-    if (layer.handle.stack) {
-      const mountPath = layer.rawPath === undefined || layer.rawPath === "/" ? "" : layer.rawPath;
-      return collect(layer.handle.stack, prefix + mountPath);
+    const mountPath = layer.rawPath === undefined || layer.rawPath === "/" ? "" : layer.rawPath;
+    if (layer.handle.stack) return collect(layer.handle.stack, prefix + mountPath);
+    // A mounted Express app hides its routes from the parent; mount Routers instead.
+    if (layer.handle.name === "mounted_app") {
+      return [{ method: "USE", path: `${prefix}${mountPath}/*`, access: undefined }];
     }
     return [];
   });

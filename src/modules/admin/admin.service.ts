@@ -40,8 +40,8 @@ export class AdminService {
         ? {}
         : {
             OR: [
-              { username: { contains: filters.q, mode: "insensitive" } },
-              { email: { contains: filters.q, mode: "insensitive" } },
+              { username: { contains: escapeLike(filters.q), mode: "insensitive" } },
+              { email: { contains: escapeLike(filters.q), mode: "insensitive" } },
             ],
           }),
     };
@@ -103,7 +103,7 @@ export class AdminService {
       requireLive(actor, "user:ban");
       if (target.id === actor.id) throw new ForbiddenError("user", "cannot be yourself");
       if (ROLE_RANK[target.role] >= ROLE_RANK[actor.role]) {
-        throw new ForbiddenError("user", `cannot be a ${target.role.toLowerCase()} for your role`);
+        throw new ForbiddenError("user", "has the same or a higher role than yours");
       }
       if (target.status === status) return { user: target, changed: false };
       const user = await tx.user.update({ where: { id: target.id }, data: { status } });
@@ -140,6 +140,11 @@ async function lockActorAndTarget(tx: Prisma.TransactionClient, actorId: number,
     target: { ...target, role: lockedTarget.role, status: lockedTarget.status },
     admins: locked.filter((row) => row.role === "ADMIN"),
   };
+}
+
+/** Prisma passes `contains` to LIKE as is; `%` and `_` in a search must match themselves. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
 function requireLive(actor: LockedUser, permission: Permission): void {
