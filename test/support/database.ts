@@ -35,3 +35,22 @@ export async function resetState(container: Container): Promise<void> {
     resetRedis(container.redis, container.config.redis.keyPrefix),
   ]);
 }
+
+/** Makes every insert into audit_log fail while `action` runs, to see a change roll back with its entry. */
+export async function withAuditInsertsFailing(
+  db: Database,
+  action: () => Promise<void>,
+): Promise<void> {
+  await db.$executeRawUnsafe(`
+    CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'audit_log refused by the test'; END $$`);
+  await db.$executeRawUnsafe(`
+    CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()`);
+  try {
+    await action();
+  } finally {
+    await db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS test_refuse_audit ON audit_log`);
+    await db.$executeRawUnsafe(`DROP FUNCTION IF EXISTS test_refuse_audit()`);
+  }
+}

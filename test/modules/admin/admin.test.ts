@@ -6,7 +6,7 @@ import {
   tokenHeader,
   type RegisteredUser,
 } from "../../support/auth";
-import { resetState } from "../../support/database";
+import { resetState, withAuditInsertsFailing } from "../../support/database";
 import { createUser } from "../../support/factories";
 import { startTestService, type TestService } from "../../support/service";
 
@@ -100,22 +100,6 @@ describe("administration", () => {
     expect(body).toMatchObject({ code, requestId: response.headers.get("x-request-id") });
     expect(Object.keys(body).sort()).toEqual(["code", "errors", "requestId"]);
     if (errors !== undefined) expect(body.errors).toEqual(errors);
-  }
-
-  /** Makes every insert into audit_log fail, to see the change it records roll back with it. */
-  async function withAuditInsertsFailing(action: () => Promise<void>): Promise<void> {
-    await db().$executeRawUnsafe(`
-      CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'audit_log refused by the test'; END $$`);
-    await db().$executeRawUnsafe(`
-      CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log
-      FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()`);
-    try {
-      await action();
-    } finally {
-      await db().$executeRawUnsafe(`DROP TRIGGER IF EXISTS test_refuse_audit ON audit_log`);
-      await db().$executeRawUnsafe(`DROP FUNCTION IF EXISTS test_refuse_audit()`);
-    }
   }
 
   describe("GET /api/admin/users", () => {
@@ -733,7 +717,7 @@ describe("administration", () => {
       const moderator = await registerWithRole(service, "MODERATOR");
       const user = await registerUser(service);
 
-      await withAuditInsertsFailing(async () => {
+      await withAuditInsertsFailing(db(), async () => {
         await expectError(await ban(moderator.token, user.username), 500, "INTERNAL");
       });
 
@@ -749,7 +733,7 @@ describe("administration", () => {
       const admin = await registerWithRole(service, "ADMIN");
       const user = await registerUser(service);
 
-      await withAuditInsertsFailing(async () => {
+      await withAuditInsertsFailing(db(), async () => {
         await expectError(await setRole(admin.token, user.username, "MODERATOR"), 500, "INTERNAL");
       });
 
@@ -763,7 +747,7 @@ describe("administration", () => {
       const user = await registerUser(service);
       expect((await ban(moderator.token, user.username)).status).toBe(200);
 
-      await withAuditInsertsFailing(async () => {
+      await withAuditInsertsFailing(db(), async () => {
         await expectError(await unban(moderator.token, user.username), 500, "INTERNAL");
       });
 

@@ -8,7 +8,7 @@ import {
   usernameFromEmail,
 } from "../../../src/modules/admin/create-admin";
 import { postJson, registerUser, registerWithRole, tokenHeader } from "../../support/auth";
-import { resetState } from "../../support/database";
+import { resetState, withAuditInsertsFailing } from "../../support/database";
 import { startTestService, type TestService } from "../../support/service";
 
 const run = promisify(execFile);
@@ -55,22 +55,6 @@ describe("admin:create", () => {
   /** The audit log is for admins only: a 200 proves the token carries ADMIN. */
   async function readAuditLog(token: string) {
     return fetch(`${service.url}/api/admin/audit-log`, { headers: tokenHeader(token) });
-  }
-
-  /** Makes every insert into audit_log fail, to see the change it records roll back with it. */
-  async function withAuditInsertsFailing(action: () => Promise<void>): Promise<void> {
-    await db().$executeRawUnsafe(`
-      CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'audit_log refused by the test'; END $$`);
-    await db().$executeRawUnsafe(`
-      CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log
-      FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()`);
-    try {
-      await action();
-    } finally {
-      await db().$executeRawUnsafe(`DROP TRIGGER IF EXISTS test_refuse_audit ON audit_log`);
-      await db().$executeRawUnsafe(`DROP FUNCTION IF EXISTS test_refuse_audit()`);
-    }
   }
 
   describe("when a user with the email exists", () => {
@@ -159,7 +143,7 @@ describe("admin:create", () => {
     it("then a failing audit insert rolls the promotion back and the sessions stay", async () => {
       const user = await registerUser(service);
 
-      await withAuditInsertsFailing(async () => {
+      await withAuditInsertsFailing(db(), async () => {
         await expect(createAdmin(service.container, { email: user.email })).rejects.toThrow(
           /audit_log refused by the test/,
         );
@@ -247,7 +231,7 @@ describe("admin:create", () => {
     });
 
     it("then a failing audit insert leaves no account behind", async () => {
-      await withAuditInsertsFailing(async () => {
+      await withAuditInsertsFailing(db(), async () => {
         await expect(createAdmin(service.container, { email: "new@example.com" })).rejects.toThrow(
           /audit_log refused by the test/,
         );
