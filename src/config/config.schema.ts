@@ -139,6 +139,13 @@ export const environmentSchema = z
         message: "must not be longer than SESSION_MAX_AGE_SECONDS",
       });
     }
+    if (env.ACCESS_TOKEN_TTL_SECONDS > env.SESSION_IDLE_TTL_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ACCESS_TOKEN_TTL_SECONDS"],
+        message: "must not be longer than SESSION_IDLE_TTL_SECONDS",
+      });
+    }
     if (env.LOGIN_LOCKOUT_BASE_SECONDS > env.LOGIN_LOCKOUT_MAX_SECONDS) {
       ctx.addIssue({
         code: "custom",

@@ -72,9 +72,32 @@ describe("loadConfig", () => {
     ["CORS_ORIGINS", "https://app.example.com/"],
     ["REDIS_URL", "http://127.0.0.1:6379"],
     ["MIGRATE_ON_START", "yes"],
+    ["ARGON2_MEMORY_KIB", "8192"],
+    ["ACCESS_TOKEN_TTL_SECONDS", "30"],
+    ["REFRESH_TOKEN_COOKIE_SAMESITE", "relaxed"],
   ])("when %s is %p, then start-up names it", (variable, value) => {
     expect(problemsOf({ [variable]: value })).toContain(`- ${variable}:`);
   });
+
+  it.each([
+    [
+      { ACCESS_TOKEN_TTL_SECONDS: "3600", SESSION_IDLE_TTL_SECONDS: "600" },
+      "ACCESS_TOKEN_TTL_SECONDS",
+    ],
+    [
+      { SESSION_IDLE_TTL_SECONDS: "7200", SESSION_MAX_AGE_SECONDS: "3600" },
+      "SESSION_IDLE_TTL_SECONDS",
+    ],
+    [
+      { LOGIN_LOCKOUT_BASE_SECONDS: "120", LOGIN_LOCKOUT_MAX_SECONDS: "60" },
+      "LOGIN_LOCKOUT_BASE_SECONDS",
+    ],
+  ])(
+    "when lifetimes contradict each other (%p), then start-up names %s",
+    (environment, variable) => {
+      expect(problemsOf(environment)).toContain(`- ${variable}: must not be longer than`);
+    },
+  );
 
   it("when several variables are bad, then one message names every problem", () => {
     const message = problemsOf({

@@ -25,7 +25,8 @@ const PROBLEM_MESSAGES = {
   revoked: "has been revoked",
 } as const;
 
-function unauthenticated(problem: keyof typeof PROBLEM_MESSAGES): UnauthenticatedError {
+/** The 401 for a token that was presented but cannot be used. */
+export function unusableToken(problem: keyof typeof PROBLEM_MESSAGES): UnauthenticatedError {
   return new UnauthenticatedError("token", PROBLEM_MESSAGES[problem], wwwAuthenticate(problem));
 }
 
@@ -51,7 +52,7 @@ export function createAccessRules(authenticator: Authenticator): AccessRules {
     try {
       principal = await authenticator.fromRequest(req);
     } catch (error) {
-      if (error instanceof AuthenticationError) throw unauthenticated(error.problem);
+      if (error instanceof AuthenticationError) throw unusableToken(error.problem);
       throw error;
     }
     if (principal === undefined) throw new UnauthenticatedError();

@@ -1,6 +1,6 @@
 import type { Database } from "../../core/database/prisma";
-import { UnauthenticatedError } from "../../core/errors/app-error";
 import type { User } from "../../generated/prisma/client";
+import { unusableToken } from "../auth/access";
 import type { AuthService, SignedIn } from "../auth/auth.service";
 import type { Principal } from "../auth/authenticator";
 import type { PasswordHasher } from "../auth/password-hasher";
@@ -34,7 +34,7 @@ export class UsersService {
     const user = await this.deps.db.user.findUnique({ where: { id: principal.userId } });
     // A live session for a user that is gone or banned should not exist; refuse it anyway.
     if (user === null || user.status !== "ACTIVE") {
-      throw new UnauthenticatedError("token", "has been revoked");
+      throw unusableToken("revoked");
     }
     return user;
   }

@@ -429,6 +429,23 @@ describe("registration, sign-in and the current user", () => {
       },
     );
 
+    it("when it answers, then no cache may keep the body, since it holds the token", async () => {
+      const registered = await registerUser(service);
+      const res = await getUser(tokenHeader(registered.token));
+      expect(res.headers.get("cache-control")).toBe("no-store");
+    });
+
+    it("when the user was banned behind a live session, then 401 'has been revoked' with an invalid_token challenge", async () => {
+      const registered = await registerUser(service);
+      await service.container.db.user.update({
+        where: { id: registered.id },
+        data: { status: "BANNED" },
+      });
+      const res = await getUser(tokenHeader(registered.token));
+      expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
+      await expectError(res, 401, "token", "has been revoked");
+    });
+
     it("when the scheme word is in another letter case, then it is still accepted", async () => {
       const registered = await registerUser(service);
       const res = await getUser({ authorization: `token ${registered.token}` });
