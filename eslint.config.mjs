@@ -27,7 +27,14 @@ export default defineConfig(
     },
   },
   {
-    files: ["src/config/**", "prisma.config.ts", "test/**", "scripts/**", "bench/**", "prisma/seed.ts"],
+    files: [
+      "src/config/**",
+      "prisma.config.ts",
+      "test/**",
+      "scripts/**",
+      "bench/**",
+      "prisma/seed.ts",
+    ],
     rules: { "no-restricted-properties": "off" },
   },
   { files: ["**/*.{js,mjs,cjs}"], extends: [tseslint.configs.disableTypeChecked] },
