@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { BLANK, requiredLine } from "../../core/validation/text";
+import { BLANK } from "../../core/validation/text";
+import { emailSchema } from "../users/users.schemas";
 
 const requiredString = (max: number) =>
   z
@@ -9,7 +10,9 @@ const requiredString = (max: number) =>
 
 export const loginBody = z.object({
   user: z.object(
-    { email: requiredLine(254), password: requiredString(1_024) },
+    // The same rule as registration: every stored email passes it, and the
+    // throttle's key and the database's case folding then agree.
+    { email: emailSchema, password: requiredString(1_024) },
     { error: (issue) => (issue.input == null ? BLANK : "must be an object") },
   ),
 });

@@ -8,6 +8,7 @@ import type { Database } from "../../core/database/prisma";
 import type { Logger } from "../../core/logging/logger";
 import type { User } from "../../generated/prisma/client";
 import type { AccessTokens } from "./access-token";
+import { ipLimitKey } from "./client-info";
 import type { Principal } from "./authenticator";
 import type { LoginThrottle } from "./login-throttle";
 import type { PasswordHasher } from "./password-hasher";
@@ -15,6 +16,7 @@ import type { ClientInfo, Session, SessionStore } from "./session-store";
 
 export interface SignedIn {
   user: User;
+  sessionId: string;
   accessToken: string;
   refreshToken: string;
 }
@@ -50,7 +52,7 @@ export class AuthService {
    */
   async login(credentials: Credentials, client: ClientInfo): Promise<SignedIn> {
     const { db, hasher, throttle, logger } = this.deps;
-    const ip = client.ip ?? "unknown";
+    const ip = ipLimitKey(client.ip);
     const admission = await throttle.admit(credentials.email, ip);
     if (!admission.admitted) {
       logger.warn({ event: "auth.login_locked", ip }, "sign-in refused while locked");
@@ -73,26 +75,46 @@ export class AuthService {
 
     await throttle.succeeded(credentials.email, ip);
     if (user.status === "BANNED") throw new ForbiddenError("user", "is banned");
-    const current = hasher.needsRehash(user.passwordHash)
-      ? await db.user.update({
-          where: { id: user.id },
-          data: { passwordHash: await hasher.hash(credentials.password) },
-        })
-      : user;
-    return { user: current, ...(await this.startSession(current, client)) };
+    let passwordHash = user.passwordHash;
+    if (hasher.needsRehash(passwordHash)) {
+      const upgraded = await hasher.hash(credentials.password);
+      // Only over the hash just verified: a password changed meanwhile must stand.
+      const { count } = await db.user.updateMany({
+        where: { id: user.id, passwordHash },
+        data: { passwordHash: upgraded },
+      });
+      if (count === 1) passwordHash = upgraded;
+    }
+
+    const session = await this.startSession(user, client);
+    // A password change, ban or role change that committed while the password
+    // was being checked ended the user's sessions before this one existed.
+    // Reading the user again now, with the session in place, closes that gap:
+    // either this read sees the change, or the change's revocation sees the session.
+    const current = await db.user.findUnique({ where: { id: user.id } });
+    if (
+      current === null ||
+      current.passwordHash !== passwordHash ||
+      current.status !== "ACTIVE" ||
+      current.role !== user.role
+    ) {
+      await this.deps.sessions.revoke(user.id, session.sessionId);
+      throw new UnauthenticatedError("credentials", "changed while signing in; try again");
+    }
+    return { user: current, ...session };
   }
 
   async startSession(
     user: Pick<User, "id" | "role">,
     client: ClientInfo,
-  ): Promise<{ accessToken: string; refreshToken: string }> {
+  ): Promise<{ sessionId: string; accessToken: string; refreshToken: string }> {
     const { sessionId, refreshToken } = await this.deps.sessions.create(user.id, client);
     const accessToken = await this.deps.tokens.sign({
       userId: user.id,
       sessionId,
       role: user.role,
     });
-    return { accessToken, refreshToken };
+    return { sessionId, accessToken, refreshToken };
   }
 
   /**
@@ -130,7 +152,12 @@ export class AuthService {
       sessionId: rotation.sessionId,
       role: user.role,
     });
-    return { user, accessToken, refreshToken: rotation.refreshToken };
+    return {
+      user,
+      sessionId: rotation.sessionId,
+      accessToken,
+      refreshToken: rotation.refreshToken,
+    };
   }
 
   async logout(principal: Principal): Promise<void> {
