@@ -53,6 +53,7 @@ export function createContainer(config: Config, logger: Logger): Container {
     idleTtlSeconds: authConfig.sessionIdleTtlSeconds,
     maxAgeSeconds: authConfig.sessionMaxAgeSeconds,
     reuseGraceSeconds: authConfig.refreshReuseGraceSeconds,
+    maxPerUser: authConfig.maxSessionsPerUser,
   });
   const throttle = new LoginThrottle(redis, config.limits.login);
   const authenticator = new Authenticator(tokens, sessions);

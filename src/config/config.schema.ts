@@ -9,6 +9,7 @@ const MIN_PRODUCTION_SECRET_BYTES = 32;
 /** A long secret made of a handful of characters ("aaaa…", "abab…") is still guessable. */
 const MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 10;
 const DAY = 86_400;
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /** Digits only: `Number()` would also take " ", "0x50" and "1e3". */
 function integer(min: number, max: number) {
@@ -115,6 +116,7 @@ export const environmentSchema = z
     SESSION_IDLE_TTL_SECONDS: integer(300, 31_536_000).default(7 * DAY),
     SESSION_MAX_AGE_SECONDS: integer(300, 31_536_000).default(30 * DAY),
     REFRESH_REUSE_GRACE_SECONDS: integer(0, 60).default(10),
+    MAX_SESSIONS_PER_USER: integer(1, 1_000).default(50),
     REFRESH_TOKEN_COOKIE: booleanString.default(false),
     REFRESH_TOKEN_COOKIE_SAMESITE: z.enum(["strict", "lax", "none"]).default("strict"),
 
@@ -151,6 +153,20 @@ export const environmentSchema = z
         code: "custom",
         path: ["LOGIN_LOCKOUT_BASE_SECONDS"],
         message: "must not be longer than LOGIN_LOCKOUT_MAX_SECONDS",
+      });
+    }
+    if (
+      env.NODE_ENV !== "production" &&
+      env.JWT_SECRET === undefined &&
+      !LOOPBACK_HOSTS.has(env.HOST)
+    ) {
+      // The development secret is public: anyone who can reach the service
+      // could sign tokens for any user.
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message:
+          "is required when listening beyond loopback (HOST is not 127.0.0.1, ::1 or localhost)",
       });
     }
     if (env.NODE_ENV !== "production") return;
@@ -233,6 +249,7 @@ export const environmentSchema = z
       sessionIdleTtlSeconds: env.SESSION_IDLE_TTL_SECONDS,
       sessionMaxAgeSeconds: env.SESSION_MAX_AGE_SECONDS,
       refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+      maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
       refreshCookie: env.REFRESH_TOKEN_COOKIE
         ? { sameSite: env.REFRESH_TOKEN_COOKIE_SAMESITE }
         : undefined,

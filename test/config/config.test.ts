@@ -99,6 +99,15 @@ describe("loadConfig", () => {
     },
   );
 
+  it("when the service listens beyond loopback with the public development secret, then it refuses to start", () => {
+    expect(problemsOf({ HOST: "0.0.0.0" })).toContain(
+      "- JWT_SECRET: is required when listening beyond loopback",
+    );
+    expect(
+      loadConfig({ HOST: "0.0.0.0", JWT_SECRET: "a development secret of its own" }).http.host,
+    ).toBe("0.0.0.0");
+  });
+
   it("when several variables are bad, then one message names every problem", () => {
     const message = problemsOf({
       PORT: "eighty",

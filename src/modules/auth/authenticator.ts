@@ -27,7 +27,7 @@ const AUTHORIZATION = /^(?:Token|Bearer) +([A-Za-z0-9_.-]+) *$/i;
 /**
  * Turns a presented access token into a Principal, for REST requests and
  * socket handshakes alike. Revocation is checked on every call (one Redis
- * EXISTS), so a logged-out session stops working on every instance at once.
+ * HGET), so a logged-out session stops working on every instance at once.
  */
 export class Authenticator {
   constructor(
@@ -52,7 +52,7 @@ export class Authenticator {
       if (error instanceof AccessTokenError) throw new AuthenticationError(error.problem);
       throw error;
     }
-    if (!(await this.sessions.isActive(claims.sessionId))) {
+    if (!(await this.sessions.isActive(claims.sessionId, claims.userId))) {
       throw new AuthenticationError("revoked");
     }
     return { userId: claims.userId, role: claims.role, sessionId: claims.sessionId, token };

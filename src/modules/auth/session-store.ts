@@ -16,6 +16,8 @@ export interface SessionLifetimes {
   maxAgeSeconds: number;
   /** How long after a rotation the rotated token still gets its successor back. */
   reuseGraceSeconds: number;
+  /** Live sessions a user may hold; signing in beyond it ends the oldest. */
+  maxPerUser: number;
 }
 
 export interface ClientInfo {
@@ -40,9 +42,12 @@ export type Rotation =
  * Keys (under the Redis key prefix), all with TTLs:
  *   session:<sid>        hash: the session, its current token hash, the
  *                        previous one and its sealed successor
- *   session:<sid>:used   set: hashes of every older token, for reuse detection
- *   user-sessions:<uid>  sorted set: the user's session ids by absolute expiry
+ *   session:<sid>:used   list: hashes of the last RETIRED_KEPT older tokens,
+ *                        for reuse detection
+ *   user-sessions:<uid>  sorted set: the user's session ids by absolute expiry,
+ *                        at most `maxPerUser` (the oldest are ended first)
  */
+const RETIRED_KEPT = 64;
 const sessionKey = (sessionId: string) => `session:${sessionId}`;
 const usedKey = (sessionId: string) => `session:${sessionId}:used`;
 const userSessionsKey = (userId: number) => `user-sessions:${userId}`;
@@ -55,24 +60,29 @@ const userSessionsKey = (userId: number) => `user-sessions:${userId}`;
 const ROTATE_SCRIPT = `
 local s = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotatedAt', 'successor', 'expiresAt', 'userId')
 if not s[1] then return {'invalid'} end
-local now = tonumber(ARGV[4])
+-- Redis's clock, not the caller's: instances whose clocks disagree must not widen the grace window.
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 if ARGV[1] == s[1] then
   local expiresAt = tonumber(s[5])
   if now >= expiresAt then
     redis.call('DEL', KEYS[1], KEYS[2])
     return {'invalid'}
   end
-  if s[2] then redis.call('SADD', KEYS[2], s[2]) end
-  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', ARGV[1], 'rotatedAt', ARGV[4], 'successor', ARGV[3], 'lastUsedAt', ARGV[4])
-  local ttl = math.min(tonumber(ARGV[6]), expiresAt - now)
+  if s[2] then
+    redis.call('LPUSH', KEYS[2], s[2])
+    redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
+  end
+  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', ARGV[1], 'rotatedAt', now, 'successor', ARGV[3], 'lastUsedAt', now)
+  local ttl = math.min(tonumber(ARGV[5]), expiresAt - now)
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
   return {'rotated', s[6]}
 end
-if ARGV[1] == s[2] and now - tonumber(s[3]) <= tonumber(ARGV[5]) then
+if ARGV[1] == s[2] and now - tonumber(s[3]) <= tonumber(ARGV[4]) then
   return {'repeated', s[6], s[4]}
 end
-if ARGV[1] == s[2] or redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+if ARGV[1] == s[2] or redis.call('LPOS', KEYS[2], ARGV[1]) then
   redis.call('DEL', KEYS[1], KEYS[2])
   return {'reused', s[6]}
 end
@@ -121,19 +131,22 @@ export class SessionStore {
       .zremrangebyscore(userSessionsKey(userId), "-inf", now)
       .pexpire(userSessionsKey(userId), maxAgeMs)
       .exec();
+    await this.endOldestBeyondLimit(userId);
     return { sessionId: token.sessionId, refreshToken: formatRefreshToken(token) };
   }
 
-  /** The per-request revocation check: one EXISTS. */
-  async isActive(sessionId: string): Promise<boolean> {
-    return (await this.redis.exists(sessionKey(sessionId))) === 1;
+  /**
+   * The per-request revocation check, one round trip: the session is live and
+   * belongs to this user (so a token naming someone else's session is refused).
+   */
+  async isActive(sessionId: string, userId: number): Promise<boolean> {
+    return (await this.redis.hget(sessionKey(sessionId), "userId")) === String(userId);
   }
 
   async rotate(presented: string): Promise<Rotation> {
     const token = parseRefreshToken(presented);
     if (token === undefined) return { outcome: "invalid" };
     const successor = newRefreshToken(token.sessionId);
-    const now = Date.now();
     const reply = (await this.redis.eval(
       ROTATE_SCRIPT,
       2,
@@ -142,9 +155,9 @@ export class SessionStore {
       hashSecret(token.secret),
       hashSecret(successor.secret),
       sealSuccessor(token.secret, successor),
-      now,
       this.lifetimes.reuseGraceSeconds * 1000,
       this.lifetimes.idleTtlSeconds * 1000,
+      RETIRED_KEPT,
     )) as [string, string?, string?];
     const [outcome, userIdText, sealed] = reply;
     const userId = Number(userIdText);
@@ -201,26 +214,33 @@ export class SessionStore {
   async revoke(userId: number, sessionId: string): Promise<boolean> {
     // Checked first, so nobody can end a session that is not theirs.
     if ((await this.redis.zscore(userSessionsKey(userId), sessionId)) === null) return false;
-    await this.redis
-      .multi()
-      .zrem(userSessionsKey(userId), sessionId)
-      .del(sessionKey(sessionId), usedKey(sessionId))
-      .exec();
+    await this.endSessions(userId, [sessionId]);
     return true;
   }
 
-  /** Ends every session of the user, or every one but `keep`; returns the ids ended. */
-  async revokeAll(userId: number, keep?: string): Promise<string[]> {
-    const ids = (await this.redis.zrange(userSessionsKey(userId), "0", "-1")).filter(
-      (id) => id !== keep,
+  /** A user signing in again and again must not fill Redis: past the limit, the oldest sessions end. */
+  private async endOldestBeyondLimit(userId: number): Promise<void> {
+    const excess = (await this.redis.zcard(userSessionsKey(userId))) - this.lifetimes.maxPerUser;
+    if (excess <= 0) return;
+    const oldest = await this.redis.zrange(userSessionsKey(userId), "0", String(excess - 1));
+    await this.endSessions(userId, oldest);
+  }
+
+  /** Ends every session of the user, or every one but `keep`. */
+  async revokeAll(userId: number, keep?: string): Promise<void> {
+    const ids = await this.redis.zrange(userSessionsKey(userId), "0", "-1");
+    await this.endSessions(
+      userId,
+      ids.filter((id) => id !== keep),
     );
-    if (ids.length === 0) return [];
-    const keys = ids.flatMap((id) => [sessionKey(id), usedKey(id)]);
+  }
+
+  private async endSessions(userId: number, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
     await this.redis
       .multi()
       .zrem(userSessionsKey(userId), ...ids)
-      .del(...keys)
+      .del(...ids.flatMap((id) => [sessionKey(id), usedKey(id)]))
       .exec();
-    return ids;
   }
 }

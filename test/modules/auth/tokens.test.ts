@@ -102,6 +102,12 @@ describe("access tokens", () => {
     expect(res.status).toBe(200);
   });
 
+  it("when a validly signed token names another user with the caller's own live session, then 401 'has been revoked'", async () => {
+    const other = await registerUser(service);
+    const res = await getUser(tokenHeader(await forge({ subject: String(other.id) })));
+    await expectTokenRefused(res, "has been revoked");
+  });
+
   it("when no Authorization header is sent, then it answers 401 token 'is missing' with a WWW-Authenticate challenge", async () => {
     const res = await getUser({});
     expect(res.status).toBe(401);
