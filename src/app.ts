@@ -10,6 +10,7 @@ import { rateLimit } from "./core/http/rate-limit";
 import { assertEveryRouteDeclaresAccess } from "./core/http/route-access";
 import { adminRouter } from "./modules/admin/admin.router";
 import { authRouter } from "./modules/auth/auth.router";
+import { ipLimitKey } from "./modules/auth/client-info";
 import { CredentialTransport } from "./modules/auth/credential-transport";
 import { healthRouter } from "./modules/health/health.router";
 import { usersRouter } from "./modules/users/users.router";
@@ -58,7 +59,7 @@ export function buildApp(container: Container): Express {
 
 function apiRouter({ config, redis, services, access }: Container): express.Router {
   const router = express.Router();
-  const byIp = (req: express.Request) => req.ip ?? "unknown";
+  const byIp = (req: express.Request) => ipLimitKey(req.ip);
   const credentials = new CredentialTransport(
     config.auth.refreshCookie && {
       ...config.auth.refreshCookie,
