@@ -2,7 +2,7 @@ import { z } from "zod";
 import { requiredLine } from "../../core/validation/text";
 import { ROLES } from "../auth/permissions";
 
-export const usernameParams = z.object({ username: z.string().max(100) });
+export const usernameParams = z.object({ username: requiredLine(100) });
 
 export const userFilters = z.object({
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }).optional(),

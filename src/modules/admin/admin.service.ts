@@ -98,15 +98,15 @@ export class AdminService {
     reason?: string,
   ): Promise<User> {
     const status: UserStatus = banned ? "BANNED" : "ACTIVE";
-    const result = await this.deps.db.$transaction(async (tx) => {
+    const user = await this.deps.db.$transaction(async (tx) => {
       const { actor, target } = await lockActorAndTarget(tx, actorId, username);
       requireLive(actor, "user:ban");
       if (target.id === actor.id) throw new ForbiddenError("user", "cannot be yourself");
       if (ROLE_RANK[target.role] >= ROLE_RANK[actor.role]) {
         throw new ForbiddenError("user", "has the same or a higher role than yours");
       }
-      if (target.status === status) return { user: target, changed: false };
-      const user = await tx.user.update({ where: { id: target.id }, data: { status } });
+      if (target.status === status) return target;
+      const updated = await tx.user.update({ where: { id: target.id }, data: { status } });
       await this.deps.audit.record(tx, {
         actorId: actor.id,
         action: banned ? "user.ban" : "user.unban",
@@ -114,10 +114,11 @@ export class AdminService {
         targetId: target.id,
         details: { username: target.username, ...(reason === undefined ? {} : { reason }) },
       });
-      return { user, changed: true };
+      return updated;
     });
-    if (result.changed && banned) await this.deps.auth.endSessions(result.user.id);
-    return result.user;
+    // Also on a repeated ban, which finishes one whose revocation failed.
+    if (banned) await this.deps.auth.endSessions(user.id);
+    return user;
   }
 }
 

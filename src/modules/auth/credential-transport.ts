@@ -1,5 +1,6 @@
 import { parse } from "cookie";
 import type { Request, Response } from "express";
+import { UnsupportedMediaTypeError } from "../../core/errors/app-error";
 import { respond } from "../../core/http/respond";
 import { userBody } from "../users/user.mapper";
 import type { SignedIn } from "./auth.service";
@@ -15,9 +16,10 @@ const COOKIE_NAME = "__Secure-conduit-refresh";
 const COOKIE_PATH = "/api/users";
 
 /**
- * How credentials travel: both tokens in the response body and, when
- * configured, the refresh token also as an httpOnly, Secure, SameSite cookie
- * for browser front ends that would rather not hold it in script.
+ * How credentials travel. By default both tokens are in the response body.
+ * With the cookie configured, the refresh token travels only as an httpOnly,
+ * Secure, SameSite cookie: a copy in the body would hand it back to the very
+ * scripts the cookie keeps it from.
  */
 export class CredentialTransport {
   constructor(private readonly cookie: RefreshCookieSettings | undefined) {}
@@ -50,13 +52,25 @@ export class CredentialTransport {
   sendSignedIn(res: Response, signedIn: SignedIn, status: "ok" | "created" = "ok"): void {
     this.setCookie(res, signedIn.refreshToken);
     res.setHeader("Cache-Control", "no-store");
-    respond[status](res, userBody(signedIn.user, signedIn.accessToken, signedIn.refreshToken));
+    const bodyRefreshToken = this.cookie === undefined ? signedIn.refreshToken : undefined;
+    respond[status](res, userBody(signedIn.user, signedIn.accessToken, bodyRefreshToken));
   }
 
-  /** The refresh token from the cookie, when the cookie is configured and sent. */
+  /**
+   * The refresh token from the cookie, when the cookie is configured and sent.
+   * A browser attaches the cookie to any site's form post, so the request must
+   * also say it is JSON: a cross-origin JSON request needs a CORS preflight,
+   * which only the allowed origins pass.
+   */
   refreshTokenFromCookie(req: Request): string | undefined {
     if (this.cookie === undefined) return undefined;
     const header = req.get("cookie");
-    return header === undefined ? undefined : parse(header)[COOKIE_NAME];
+    const token = header === undefined ? undefined : parse(header)[COOKIE_NAME];
+    if (token !== undefined && !/^application\/json\b/i.test(req.get("content-type") ?? "")) {
+      throw new UnsupportedMediaTypeError(
+        "must be sent as application/json when the refresh token is in the cookie",
+      );
+    }
+    return token;
   }
 }

@@ -357,6 +357,12 @@ describe("administration", () => {
       expect(await auditRows()).toHaveLength(0);
     });
 
+    it("when the username in the path holds a NUL byte, then 422, not a database error", async () => {
+      const admin = await registerWithRole(service, "ADMIN");
+      await expectError(await setRole(admin.token, "%00", "MODERATOR"), 422, "VALIDATION_FAILED");
+      await expectError(await ban(admin.token, "a%00b"), 422, "VALIDATION_FAILED");
+    });
+
     it("when the username in the path is not valid percent-encoding, then 400, not 500", async () => {
       const admin = await registerWithRole(service, "ADMIN");
       await expectError(await setRole(admin.token, "%E0%A4%A", "MODERATOR"), 400, "BAD_REQUEST");
@@ -597,6 +603,22 @@ describe("administration", () => {
       const rows = await auditRows();
       expect(rows).toHaveLength(1);
       expect(rows[0]?.details).toMatchObject({ reason: "first" });
+    });
+
+    it("when a ban is repeated, then it ends any session the first one failed to end", async () => {
+      const moderator = await registerWithRole(service, "MODERATOR");
+      const user = await registerUser(service);
+      expect((await ban(moderator.token, user.username)).status).toBe(200);
+      // As if Redis had failed after the first ban committed: a session still stands.
+      const stale = await service.container.services.auth.startSession(
+        { id: user.id, role: "USER" },
+        { ip: null, userAgent: null },
+      );
+      expect(await currentUserStatus(stale.accessToken)).toBe(401); // the user is banned…
+      expect(await service.container.redis.exists(`session:${stale.sessionId}`)).toBe(1); // …but the session is still in Redis
+
+      expect((await ban(moderator.token, user.username)).status).toBe(200);
+      expect(await service.container.redis.exists(`session:${stale.sessionId}`)).toBe(0);
     });
 
     it("when two bans of one user arrive at once, then both answer 200 and there is one audit row", async () => {
