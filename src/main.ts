@@ -1,11 +1,8 @@
 import { ConfigError, loadConfig, loadDotEnvFile } from "./config/config";
-import { DEVELOPMENT_JWT_SECRET } from "./config/config.schema";
 import { createContainer } from "./container";
 import { applyMigrations } from "./core/database/migrations/migrator";
 import { createLogger } from "./core/logging/logger";
 import { startService } from "./server";
-
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /** The entry point: configure, migrate, listen, and shut down cleanly on a signal. */
 async function main(): Promise<void> {
@@ -28,13 +25,6 @@ async function main(): Promise<void> {
       log: (line) => logger.info(line),
     });
     logger.info({ applied }, `database schema is current (${applied.length} applied)`);
-  }
-
-  if (config.auth.jwtSecret === DEVELOPMENT_JWT_SECRET && !LOOPBACK_HOSTS.has(config.http.host)) {
-    logger.warn(
-      { host: config.http.host },
-      "listening beyond loopback with the development JWT secret; set NODE_ENV=production and JWT_SECRET",
-    );
   }
 
   const container = createContainer(config, logger);
