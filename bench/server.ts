@@ -8,19 +8,12 @@ import { createContainer } from "../src/container";
 import { applyMigrations } from "../src/core/database/migrations/migrator";
 import { createLogger } from "../src/core/logging/logger";
 import { startService } from "../src/server";
-import { AccessTokens } from "../src/modules/auth/access-token";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   await applyMigrations(config.database.url, { log: () => undefined });
   const container = createContainer(config, createLogger(config.log));
-  const { auth } = config;
-  const tokens = new AccessTokens({
-    secret: auth.jwtSecret,
-    issuer: auth.issuer,
-    audience: auth.audience,
-    ttlSeconds: auth.accessTokenTtlSeconds,
-  });
+  const { tokens } = container;
 
   const app = express();
   // The signature and claims check alone…

@@ -23,8 +23,9 @@ export interface Container {
   logger: Logger;
   db: Database;
   redis: Redis;
-  /** Verifies access tokens, for HTTP requests and (later) socket handshakes. */
-  authenticator: Authenticator;
+  /** Signs and verifies access tokens. */
+  tokens: AccessTokens;
+  /** The access rules routes declare (public, optionalAuth, requireAuth, requirePermission). */
   access: AccessRules;
   services: {
     health: HealthService;
@@ -65,7 +66,7 @@ export function createContainer(config: Config, logger: Logger): Container {
     logger,
     db,
     redis,
-    authenticator,
+    tokens,
     access: createAccessRules(authenticator),
     services: {
       health: createHealthService({ db, redis }),

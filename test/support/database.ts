@@ -17,7 +17,7 @@ export async function resetDatabase(db: Database): Promise<void> {
  * Needed alongside resetDatabase: ids restart at 1, and a session left from
  * an earlier test would otherwise belong to the next user 1.
  */
-export async function resetRedis(redis: Redis, keyPrefix: string): Promise<void> {
+async function resetRedis(redis: Redis, keyPrefix: string): Promise<void> {
   let cursor = "0";
   do {
     // SCAN's pattern is not prefixed by ioredis, and the keys it returns carry the prefix.

@@ -8,7 +8,7 @@ import newman from "newman";
  * repository: they are read from `../shared/realworld` beside the checkout,
  * or from the directory named by REALWORLD_DIR.
  */
-export function realworldFile(name: string): string {
+function realworldFile(name: string): string {
   const dir = process.env.REALWORLD_DIR ?? path.resolve(__dirname, "../../../shared/realworld");
   const file = path.join(dir, name);
   if (!existsSync(file)) {

@@ -3,7 +3,8 @@ import { UnsupportedMediaTypeError } from "../errors/app-error";
 
 /**
  * Parses JSON bodies up to `limit`, and refuses a body sent as anything else
- * with 415 rather than silently ignoring it.
+ * with 415 rather than silently ignoring it. A request without a body gets
+ * `{}`, so its schema names the missing fields rather than the missing body.
  */
 export function jsonBody(limit: string): RequestHandler[] {
   const refuseOtherBodies: RequestHandler = (req, _res, next) => {
@@ -13,7 +14,11 @@ export function jsonBody(limit: string): RequestHandler[] {
     }
     next();
   };
-  return [refuseOtherBodies, express.json({ limit, strict: true })];
+  const emptyWhenAbsent: RequestHandler = (req, _res, next) => {
+    req.body ??= {};
+    next();
+  };
+  return [refuseOtherBodies, express.json({ limit, strict: true }), emptyWhenAbsent];
 }
 
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {

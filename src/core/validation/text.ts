@@ -3,7 +3,8 @@ import { z } from "zod";
 /** "can't be blank" is the RealWorld message for a missing, null or empty value. */
 export const BLANK = "can't be blank";
 
-const stringType = z.string({
+/** A string, with RealWorld's message when it is missing and a plain one when it is another type. */
+export const stringType = z.string({
   error: (issue) => (issue.input == null ? BLANK : "must be a string"),
 });
 
@@ -47,6 +48,7 @@ export function clearableHttpUrl(maxLength: number) {
       z
         .string()
         .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
+        .regex(/^[^\p{Cc}]*$/u, "must not contain control characters")
         .refine((value) => value === "" || isHttpUrl(value), {
           message: "must be an http or https URL",
         }),

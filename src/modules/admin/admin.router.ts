@@ -43,7 +43,7 @@ export function adminRouter({ admin, audit, access, maxPageSize }: AdminRouterDe
     access.requirePermission("user:ban"),
     async (req, res) => {
       const { username } = parseInput(usernameParams, req.params);
-      const { reason } = parseInput(banBody, req.body ?? {});
+      const { reason } = parseInput(banBody, req.body);
       const user = await admin.setBanned(requirePrincipal(req).userId, username, true, reason);
       respond.ok(res, { user: adminUserBody(user) });
     },

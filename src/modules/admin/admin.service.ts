@@ -4,7 +4,7 @@ import type { OffsetPage } from "../../core/validation/paging";
 import type { Prisma, Role, User, UserStatus } from "../../generated/prisma/client";
 import type { AuditService } from "../audit/audit.service";
 import type { AuthService } from "../auth/auth.service";
-import { hasPermission, type Permission, ROLE_RANK } from "../auth/permissions";
+import { can, type Permission, ROLE_RANK } from "../auth/permissions";
 
 interface AdminServiceDeps {
   db: Database;
@@ -58,16 +58,13 @@ export class AdminService {
   }
 
   /**
-   * Nobody raises their own role; only a role holding `user:role:assign`
-   * assigns roles; and the last active admin cannot be demoted.
+   * Only a role holding `user:role:assign` (admins, the top rank) assigns
+   * roles, so nobody can raise their own; the last active admin cannot be demoted.
    */
   async assignRole(actorId: number, username: string, role: Role): Promise<User> {
     const result = await this.deps.db.$transaction(async (tx) => {
       const { actor, target, admins } = await lockActorAndTarget(tx, actorId, username);
       requireLive(actor, "user:role:assign");
-      if (target.id === actor.id && ROLE_RANK[role] > ROLE_RANK[actor.role]) {
-        throw new ForbiddenError("role", "cannot be raised on your own account");
-      }
       if (target.role === role) return { user: target, changed: false };
       const otherActiveAdmins = admins.filter(
         (admin) => admin.id !== target.id && admin.status === "ACTIVE",
@@ -149,7 +146,7 @@ function escapeLike(text: string): string {
 }
 
 function requireLive(actor: LockedUser, permission: Permission): void {
-  if (actor.status !== "ACTIVE" || !hasPermission(actor.role, permission)) {
+  if (actor.status !== "ACTIVE" || !can(actor, permission)) {
     throw new ForbiddenError(permission.split(":")[0]!);
   }
 }

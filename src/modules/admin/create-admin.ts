@@ -2,10 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Container } from "../../container";
 import { Prisma, type Role, type User, type UserStatus } from "../../generated/prisma/client";
 import { PasswordHasher } from "../auth/password-hasher";
-import { emailSchema, usernameSchema } from "../users/users.schemas";
+import { emailSchema, USERNAME_MAX, usernameSchema } from "../users/users.schemas";
 
-/** The longest username the API accepts (`usernameSchema`). */
-const USERNAME_MAX = 40;
 /** 18 random bytes are 24 base64url characters: 144 bits. */
 const PASSWORD_BYTES = 18;
 const SUFFIX_ATTEMPTS = 5;

@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import type { Role } from "../../generated/prisma/client";
+import { ROLES } from "./permissions";
 
 export interface AccessTokenSettings {
   secret: string;
@@ -27,7 +28,6 @@ export class AccessTokenError extends Error {
 
 /** The one algorithm accepted: a token naming any other (or `none`) is refused before its signature is read. */
 const ALGORITHM = "HS256";
-const ROLES: readonly string[] = ["USER", "MODERATOR", "ADMIN"];
 
 /**
  * Short-lived JWTs. Each names its session (`sid`), so revoking the session in
@@ -70,7 +70,7 @@ export class AccessTokens {
       userId < 1 ||
       typeof sid !== "string" ||
       typeof role !== "string" ||
-      !ROLES.includes(role) ||
+      !(ROLES as readonly string[]).includes(role) ||
       exp === undefined
     ) {
       throw new AccessTokenError("invalid");

@@ -3,6 +3,7 @@ import { ForbiddenError, UnauthenticatedError } from "../../core/errors/app-erro
 import { type AccessMiddleware, declareAccess, publicAccess } from "../../core/http/route-access";
 import { AuthenticationError, type Authenticator, type Principal } from "./authenticator";
 import { hasPermission, type Permission } from "./permissions";
+import { challengeFor, unusableToken } from "./token-problems";
 
 const principals = new WeakMap<Request, Principal>();
 
@@ -14,20 +15,12 @@ export function principalOf(req: Request): Principal | undefined {
 /** The caller on a route declared with requireAuth or requirePermission. */
 export function requirePrincipal(req: Request): Principal {
   const principal = principals.get(req);
-  // Reaching this means a route used requirePrincipal without requireAuth.
-  if (principal === undefined) throw new UnauthenticatedError();
+  if (principal === undefined) {
+    throw new Error(
+      "requirePrincipal on a route whose access rule is not requireAuth or requirePermission",
+    );
+  }
   return principal;
-}
-
-const PROBLEM_MESSAGES = {
-  expired: "has expired",
-  invalid: "is invalid",
-  revoked: "has been revoked",
-} as const;
-
-/** The 401 for a token that was presented but cannot be used. */
-export function unusableToken(problem: keyof typeof PROBLEM_MESSAGES): UnauthenticatedError {
-  return new UnauthenticatedError("token", PROBLEM_MESSAGES[problem], wwwAuthenticate(problem));
 }
 
 /** The access rules a route can declare; each is its route's first handler. */
@@ -42,8 +35,8 @@ export interface AccessRules {
   optionalAuth: AccessMiddleware;
   /** A valid, unrevoked access token. */
   requireAuth: AccessMiddleware;
-  /** A valid token whose role holds every one of the permissions. */
-  requirePermission(...permissions: Permission[]): AccessMiddleware;
+  /** A valid token whose role holds the permission. */
+  requirePermission(permission: Permission): AccessMiddleware;
 }
 
 export function createAccessRules(authenticator: Authenticator): AccessRules {
@@ -69,7 +62,7 @@ export function createAccessRules(authenticator: Authenticator): AccessRules {
         if (principal !== undefined) principals.set(req, principal);
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
-        res.setHeader("WWW-Authenticate", wwwAuthenticate(error.problem));
+        res.setHeader("WWW-Authenticate", challengeFor(error.problem));
       }
       next();
     }),
@@ -79,20 +72,14 @@ export function createAccessRules(authenticator: Authenticator): AccessRules {
       next();
     }),
 
-    requirePermission(...permissions: Permission[]) {
-      return declareAccess(`permission:${permissions.join("+")}`, async (req, _res, next) => {
+    requirePermission(permission: Permission) {
+      return declareAccess(`permission:${permission}`, async (req, _res, next) => {
         const principal = await authenticate(req);
-        const missing = permissions.find(
-          (permission) => !hasPermission(principal.role, permission),
-        );
-        if (missing !== undefined) throw new ForbiddenError(missing.split(":")[0]!);
+        if (!hasPermission(principal.role, permission)) {
+          throw new ForbiddenError(permission.split(":")[0]!);
+        }
         next();
       });
     },
   };
-}
-
-/** RFC 6750's challenge for a token that was presented but cannot be used. */
-function wwwAuthenticate(problem: keyof typeof PROBLEM_MESSAGES): string {
-  return `Bearer realm="conduit", error="invalid_token", error_description="token ${PROBLEM_MESSAGES[problem]}"`;
 }

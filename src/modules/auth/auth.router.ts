@@ -25,7 +25,7 @@ export function authRouter({ auth, access, credentials, refreshLimit }: AuthRout
   });
 
   router.post("/users/refresh", access.public, refreshLimit, async (req, res) => {
-    const body = parseInput(refreshBody, req.body ?? {});
+    const body = parseInput(refreshBody, req.body);
     const presented = body.refreshToken ?? credentials.refreshTokenFromCookie(req);
     if (presented === undefined) throw new UnauthenticatedError("refreshToken", "is missing");
     credentials.sendSignedIn(res, await auth.refresh(presented));

@@ -1,23 +1,19 @@
 import { z } from "zod";
-import { BLANK } from "../../core/validation/text";
-import { emailSchema } from "../users/users.schemas";
+import { BLANK, stringType } from "../../core/validation/text";
+import { emailSchema, userObject } from "../users/users.schemas";
 
 const requiredString = (max: number) =>
-  z
-    .string({ error: (issue) => (issue.input == null ? BLANK : "must be a string") })
+  stringType
     .min(1, { message: BLANK, abort: true })
     .max(max, `is too long (maximum is ${max} characters)`);
 
 export const loginBody = z.object({
-  user: z.object(
-    // The same rule as registration: every stored email passes it, and the
-    // throttle's key and the database's case folding then agree.
-    { email: emailSchema, password: requiredString(1_024) },
-    { error: (issue) => (issue.input == null ? BLANK : "must be an object") },
-  ),
+  // The same email rule as registration: every stored email passes it, and
+  // the throttle's key and the database's case folding then agree.
+  user: userObject({ email: emailSchema, password: requiredString(1_024) }),
 });
 
 /** The refresh token comes in the body or, when the cookie is configured, in the cookie. */
 export const refreshBody = z.object({ refreshToken: requiredString(256).optional() });
 
-export const sessionIdParams = z.object({ id: z.string().max(64) });
+export const sessionIdParams = z.object({ id: z.string().max(64, "is not a session id") });

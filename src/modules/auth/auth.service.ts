@@ -52,10 +52,10 @@ export class AuthService {
    */
   async login(credentials: Credentials, client: ClientInfo): Promise<SignedIn> {
     const { db, hasher, throttle, logger } = this.deps;
-    const ip = ipLimitKey(client.ip);
-    const admission = await throttle.admit(credentials.email, ip);
+    const ipKey = ipLimitKey(client.ip);
+    const admission = await throttle.admit(credentials.email, ipKey);
     if (!admission.admitted) {
-      logger.warn({ event: "auth.login_locked", ip }, "sign-in refused while locked");
+      logger.warn({ event: "auth.login_locked", ip: client.ip }, "sign-in refused while locked");
       throw new TooManyRequestsError(
         admission.retryAfterSeconds,
         "login",
@@ -69,11 +69,14 @@ export class AuthService {
         ? (await hasher.verifyDecoy(credentials.password), false)
         : await hasher.verify(user.passwordHash, credentials.password);
     if (user === null || !valid) {
-      logger.info({ event: "auth.login_failed", userId: user?.id, ip }, "sign-in failed");
+      logger.info(
+        { event: "auth.login_failed", userId: user?.id, ip: client.ip },
+        "sign-in failed",
+      );
       throw new UnauthenticatedError("credentials", "invalid");
     }
 
-    await throttle.succeeded(credentials.email, ip);
+    await throttle.succeeded(credentials.email, ipKey);
     if (user.status === "BANNED") throw new ForbiddenError("user", "is banned");
     let passwordHash = user.passwordHash;
     if (hasher.needsRehash(passwordHash)) {

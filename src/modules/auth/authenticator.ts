@@ -2,6 +2,7 @@ import type { Request } from "express";
 import type { Role } from "../../generated/prisma/client";
 import { AccessTokenError, type AccessTokens } from "./access-token";
 import type { SessionStore } from "./session-store";
+import type { TokenProblem } from "./token-problems";
 
 /** Who is calling: established from a verified access token whose session is still live. */
 export interface Principal {
@@ -12,11 +13,9 @@ export interface Principal {
   token: string;
 }
 
-export type AuthProblem = "expired" | "invalid" | "revoked";
-
 export class AuthenticationError extends Error {
   override readonly name = "AuthenticationError";
-  constructor(readonly problem: AuthProblem) {
+  constructor(readonly problem: TokenProblem) {
     super(`credentials are ${problem}`);
   }
 }

@@ -66,7 +66,7 @@ export class CredentialTransport {
     if (this.cookie === undefined) return undefined;
     const header = req.get("cookie");
     const token = header === undefined ? undefined : parse(header)[COOKIE_NAME];
-    if (token !== undefined && !/^application\/json\b/i.test(req.get("content-type") ?? "")) {
+    if (token !== undefined && !/^application\/json\s*(;|$)/i.test(req.get("content-type") ?? "")) {
       throw new UnsupportedMediaTypeError(
         "must be sent as application/json when the refresh token is in the cookie",
       );

@@ -1,9 +1,9 @@
 import { dictionary } from "@zxcvbn-ts/language-common";
-import { z } from "zod";
+import { BLANK, stringType } from "../../core/validation/text";
 
-export const PASSWORD_MIN_LENGTH = 8;
+const PASSWORD_MIN_LENGTH = 8;
 /** ASVS asks that at least 64 be allowed; the cap only keeps hashing requests small. */
-export const PASSWORD_MAX_LENGTH = 128;
+const PASSWORD_MAX_LENGTH = 128;
 
 /**
  * The most common passwords, from zxcvbn-ts's frequency list (about 18,000 of
@@ -14,7 +14,7 @@ const commonPasswords: ReadonlySet<string> = new Set(
   dictionary["passwords-common"].filter((word) => word.length >= PASSWORD_MIN_LENGTH),
 );
 
-export function isCommonPassword(password: string): boolean {
+function isCommonPassword(password: string): boolean {
   return commonPasswords.has(password.normalize("NFKC").toLowerCase());
 }
 
@@ -22,11 +22,8 @@ export function isCommonPassword(password: string): boolean {
  * ASVS 2.1: a length range counted in characters (not bytes), no composition
  * rules, no truncation, and the most common passwords refused.
  */
-export const passwordSchema = z
-  .string({
-    error: (issue) => (issue.input == null ? "can't be blank" : "must be a string"),
-  })
-  .min(1, { message: "can't be blank", abort: true })
+export const passwordSchema = stringType
+  .min(1, { message: BLANK, abort: true })
   .refine((value) => [...value].length >= PASSWORD_MIN_LENGTH, {
     message: `is too short (minimum is ${PASSWORD_MIN_LENGTH} characters)`,
     abort: true,

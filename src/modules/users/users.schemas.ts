@@ -2,7 +2,7 @@ import { z } from "zod";
 import { BLANK, clearableHttpUrl, clearableText, requiredLine } from "../../core/validation/text";
 import { passwordSchema } from "../auth/password-policy";
 
-const USERNAME_MAX = 40;
+export const USERNAME_MAX = 40;
 const EMAIL_MAX = 254;
 const BIO_MAX = 2_000;
 const IMAGE_URL_MAX = 2_048;
@@ -15,37 +15,28 @@ export const usernameSchema = requiredLine(USERNAME_MAX).regex(
 
 export const emailSchema = requiredLine(EMAIL_MAX).pipe(z.email({ error: "is invalid" }));
 
-/** `{"user": {...}}`, the RealWorld envelope; a missing envelope reads as a blank user. */
-function userEnvelope<T extends z.ZodRawShape>(shape: T) {
-  return z.object({
-    user: z.object(shape, {
-      error: (issue) => (issue.input == null ? BLANK : "must be an object"),
-    }),
+/** The object inside RealWorld's `{"user": {...}}` envelope; a missing one reads as a blank user. */
+export function userObject<T extends z.ZodRawShape>(shape: T) {
+  return z.object(shape, {
+    error: (issue) => (issue.input == null ? BLANK : "must be an object"),
   });
 }
 
-export const registerBody = userEnvelope({
-  username: usernameSchema,
-  email: emailSchema,
-  password: passwordSchema,
+export const registerBody = z.object({
+  user: userObject({ username: usernameSchema, email: emailSchema, password: passwordSchema }),
 });
 
 /** Any subset of the fields; `bio` and `image` are cleared with null or "". */
 export const updateUserBody = z.object({
-  user: z
-    .object(
-      {
-        email: emailSchema.optional(),
-        username: usernameSchema.optional(),
-        password: passwordSchema.optional(),
-        bio: clearableText(BIO_MAX).optional(),
-        image: clearableHttpUrl(IMAGE_URL_MAX).optional(),
-      },
-      { error: (issue) => (issue.input == null ? BLANK : "must be an object") },
-    )
-    .refine((user) => Object.values(user).some((value) => value !== undefined), {
-      message: "must change at least one of email, username, password, bio or image",
-    }),
+  user: userObject({
+    email: emailSchema.optional(),
+    username: usernameSchema.optional(),
+    password: passwordSchema.optional(),
+    bio: clearableText(BIO_MAX).optional(),
+    image: clearableHttpUrl(IMAGE_URL_MAX).optional(),
+  }).refine((user) => Object.values(user).some((value) => value !== undefined), {
+    message: "must change at least one of email, username, password, bio or image",
+  }),
 });
 
 export type RegisterInput = z.output<typeof registerBody>["user"];

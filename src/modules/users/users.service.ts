@@ -1,6 +1,6 @@
 import type { Database } from "../../core/database/prisma";
 import type { User } from "../../generated/prisma/client";
-import { unusableToken } from "../auth/access";
+import { unusableToken } from "../auth/token-problems";
 import type { AuthService, SignedIn } from "../auth/auth.service";
 import type { Principal } from "../auth/authenticator";
 import type { PasswordHasher } from "../auth/password-hasher";

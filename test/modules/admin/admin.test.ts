@@ -258,6 +258,21 @@ describe("administration", () => {
       expect(Object.keys(body.errors)).toEqual([field]);
     });
 
+    it("when MAX_PAGE_SIZE is below 20 and no limit is given, then a page holds MAX_PAGE_SIZE", async () => {
+      const small = await startTestService({ env: { MAX_PAGE_SIZE: "2" } });
+      try {
+        const moderator = await registerWithRole(small, "MODERATOR");
+        for (let i = 0; i < 3; i++) await registerUser(small);
+        const body = await json<{ users: unknown[]; usersCount: number }>(
+          await fetch(`${small.url}/api/admin/users`, { headers: tokenHeader(moderator.token) }),
+        );
+        expect(body.users).toHaveLength(2);
+        expect(body.usersCount).toBeGreaterThanOrEqual(4);
+      } finally {
+        await small.stop();
+      }
+    });
+
     it("when limit is above MAX_PAGE_SIZE, then 422 saying the maximum", async () => {
       const moderator = await registerWithRole(service, "MODERATOR");
       const max = service.container.config.http.maxPageSize;
@@ -338,12 +353,13 @@ describe("administration", () => {
       expect(await currentUserStatus(target.token)).toBe(200);
     });
 
-    it("when a moderator tries to raise their own role, then 403", async () => {
+    it("when a moderator tries to raise their own role, then 403 from the permission itself", async () => {
       const moderator = await registerWithRole(service, "MODERATOR");
       await expectError(
         await setRole(moderator.token, moderator.username, "ADMIN"),
         403,
         "FORBIDDEN",
+        { user: ["forbidden"] },
       );
       expect((await stored(moderator.id)).role).toBe("MODERATOR");
       expect(await auditRows()).toHaveLength(0);

@@ -152,6 +152,11 @@ describe("registration, sign-in and the current user", () => {
       await expectError(res, 422, "user", "can't be blank");
     });
 
+    it("when no body is sent at all, then it answers 422 naming user as blank", async () => {
+      const res = await fetch(`${service.url}/api/users`, { method: "POST" });
+      await expectError(res, 422, "user", "can't be blank");
+    });
+
     it("when the user envelope is not an object, then it answers 422", async () => {
       const res = await register({ user: "alice" });
       await expectError(res, 422, "user", "must be an object");
@@ -499,17 +504,21 @@ describe("registration, sign-in and the current user", () => {
       expect(row.image).toBeNull();
     });
 
-    it.each(["javascript:alert(1)", "data:text/html,hi", "not a url", "ftp://example.com/a.png"])(
-      "when image is %p, then it answers 422 naming image and nothing changes",
-      async (image) => {
-        const registered = await registerUser(service);
-        await expectError(await put(registered.token, { image }), 422, "image");
-        const row = await service.container.db.user.findUniqueOrThrow({
-          where: { id: registered.id },
-        });
-        expect(row.image).toBeNull();
-      },
-    );
+    it.each([
+      "javascript:alert(1)",
+      "data:text/html,hi",
+      "not a url",
+      "ftp://example.com/a.png",
+      "https://example.com/\u0000.png",
+      "https://exa\nmple.com/a.png",
+    ])("when image is %p, then it answers 422 naming image and nothing changes", async (image) => {
+      const registered = await registerUser(service);
+      await expectError(await put(registered.token, { image }), 422, "image");
+      const row = await service.container.db.user.findUniqueOrThrow({
+        where: { id: registered.id },
+      });
+      expect(row.image).toBeNull();
+    });
 
     it("when the username changes, then the new one is returned and the token keeps working", async () => {
       const registered = await registerUser(service);
