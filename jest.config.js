@@ -1,5 +1,16 @@
 // Packages published only as ES modules; Jest's CommonJS runtime needs them transformed.
-const esmOnly = ["@faker-js/faker", "@prisma/schema-engine-wasm", "jose"];
+const esmOnly = [
+  "@faker-js/faker",
+  "@prisma/schema-engine-wasm",
+  "jose",
+  // mdast-util-from-markdown and its dependencies
+  "mdast-util-[a-z-]+",
+  "micromark[a-z-]*",
+  "unist-util-[a-z-]+",
+  "decode-named-character-reference",
+  "character-entities",
+  "devlop",
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -14,6 +14,13 @@ import { ipLimitKey } from "./modules/auth/client-info";
 import { CredentialTransport } from "./modules/auth/credential-transport";
 import { healthRouter } from "./modules/health/health.router";
 import { usersRouter } from "./modules/users/users.router";
+import { requirePrincipal } from "./modules/auth/access";
+import { articlesRouter } from "./modules/articles/articles.router";
+import { commentsRouter } from "./modules/comments/comments.router";
+import { favoritesRouter } from "./modules/favorites/favorites.router";
+import { notificationsRouter } from "./modules/notifications/notifications.router";
+import { profilesRouter } from "./modules/profiles/profiles.router";
+import { tagsRouter } from "./modules/tags/tags.router";
 
 /**
  * Builds the HTTP application without listening, so tests and the server share
@@ -100,5 +107,43 @@ function apiRouter({ config, redis, services, access }: Container): express.Rout
       maxPageSize: config.http.maxPageSize,
     }),
   );
+
+  const { writesPerUser } = limits;
+  const byUser = (req: express.Request) => `user:${requirePrincipal(req).userId}`;
+  const perUser = (name: string, points: number, durationSeconds: number) =>
+    rateLimit(redis, { name, points, durationSeconds }, byUser);
+  const maxPageSize = config.http.maxPageSize;
+
+  router.use(
+    profilesRouter({
+      profiles: services.profiles,
+      access,
+      followLimit: perUser("follow", writesPerUser.followsPerMinute, 60),
+    }),
+  );
+  router.use(
+    articlesRouter({
+      articles: services.articles,
+      access,
+      maxPageSize,
+      writeLimit: perUser("article-write", writesPerUser.articlesPerHour, 3_600),
+    }),
+  );
+  router.use(
+    favoritesRouter({
+      favorites: services.favorites,
+      access,
+      favoriteLimit: perUser("favorite", writesPerUser.favoritesPerMinute, 60),
+    }),
+  );
+  router.use(
+    commentsRouter({
+      comments: services.comments,
+      access,
+      commentLimit: perUser("comment", writesPerUser.commentsPerMinute, 60),
+    }),
+  );
+  router.use(tagsRouter({ tags: services.tags, access }));
+  router.use(notificationsRouter({ notifications: services.notifications, access, maxPageSize }));
   return router;
 }

@@ -13,6 +13,20 @@ import { PasswordHasher } from "./modules/auth/password-hasher";
 import { SessionStore } from "./modules/auth/session-store";
 import { createHealthService, type HealthService } from "./modules/health/health.service";
 import { UsersService } from "./modules/users/users.service";
+import { DomainEvents } from "./core/events/domain-events";
+import { ArticlesRepository } from "./modules/articles/articles.repository";
+import { ArticlesService } from "./modules/articles/articles.service";
+import { CommentsRepository } from "./modules/comments/comments.repository";
+import { CommentsService } from "./modules/comments/comments.service";
+import { FavoritesRepository } from "./modules/favorites/favorites.repository";
+import { FavoritesService } from "./modules/favorites/favorites.service";
+import { ModerationService } from "./modules/moderation/moderation.service";
+import { NotificationsRepository } from "./modules/notifications/notifications.repository";
+import { NotificationsService } from "./modules/notifications/notifications.service";
+import { ProfilesRepository } from "./modules/profiles/profiles.repository";
+import { ProfilesService } from "./modules/profiles/profiles.service";
+import { TagsRepository } from "./modules/tags/tags.repository";
+import { TagsService } from "./modules/tags/tags.service";
 
 /**
  * The composition root: every long-lived object is made here, once, and
@@ -27,12 +41,21 @@ export interface Container {
   tokens: AccessTokens;
   /** The access rules routes declare (public, optionalAuth, requireAuth, requirePermission). */
   access: AccessRules;
+  /** Changes the services announce after they commit. */
+  events: DomainEvents;
   services: {
     health: HealthService;
     auth: AuthService;
     users: UsersService;
     audit: AuditService;
     admin: AdminService;
+    profiles: ProfilesService;
+    articles: ArticlesService;
+    favorites: FavoritesService;
+    comments: CommentsService;
+    tags: TagsService;
+    notifications: NotificationsService;
+    moderation: ModerationService;
   };
   /** Closes the database pool and the Redis connection. */
   close(): Promise<void>;
@@ -61,6 +84,10 @@ export function createContainer(config: Config, logger: Logger): Container {
 
   const auth = new AuthService({ db, logger, hasher, tokens, sessions, throttle });
   const audit = new AuditService(db);
+  const events = new DomainEvents((error, event) =>
+    logger.error({ err: error, event: event.type }, "a domain event handler failed"),
+  );
+  const publishing = createPublishingServices(db, audit, events);
   return {
     config,
     logger,
@@ -68,12 +95,14 @@ export function createContainer(config: Config, logger: Logger): Container {
     redis,
     tokens,
     access: createAccessRules(authenticator),
+    events,
     services: {
       health: createHealthService({ db, redis }),
       auth,
       users: new UsersService({ db, hasher, auth }),
       audit,
       admin: new AdminService({ db, audit, auth }),
+      ...publishing,
     },
     async close() {
       // QUIT lets a connected Redis finish what it was sent; one that is away
@@ -82,5 +111,46 @@ export function createContainer(config: Config, logger: Logger): Container {
         redis.status === "ready" ? redis.quit() : Promise.resolve(redis.disconnect());
       await Promise.allSettled([db.$disconnect(), closeRedis]);
     },
+  };
+}
+
+/** Profiles, articles, favorites, comments, tags, notifications and moderation. */
+function createPublishingServices(db: Database, audit: AuditService, events: DomainEvents) {
+  const moderation = new ModerationService(audit);
+  const notifications = new NotificationsService(new NotificationsRepository(db));
+  const tags = new TagsService(new TagsRepository(db));
+  const articles = new ArticlesService({
+    db,
+    articles: new ArticlesRepository(db),
+    tags,
+    moderation,
+    events,
+  });
+  return {
+    moderation,
+    notifications,
+    tags,
+    articles,
+    profiles: new ProfilesService({
+      db,
+      profiles: new ProfilesRepository(db),
+      notifications,
+      events,
+    }),
+    favorites: new FavoritesService({
+      db,
+      favorites: new FavoritesRepository(db),
+      articles,
+      notifications,
+      events,
+    }),
+    comments: new CommentsService({
+      db,
+      comments: new CommentsRepository(db),
+      articles,
+      notifications,
+      moderation,
+      events,
+    }),
   };
 }

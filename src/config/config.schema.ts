@@ -128,6 +128,12 @@ export const environmentSchema = z
     LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1_000).default(5),
     LOGIN_MAX_FAILURES_PER_IP: integer(1, 100_000).default(50),
     LOGIN_FAILURE_WINDOW_SECONDS: integer(60, 86_400).default(3_600),
+
+    // Writes per signed-in user, counted across instances.
+    ARTICLE_WRITES_PER_USER_PER_HOUR: integer(1, 1_000_000).default(60),
+    COMMENTS_PER_USER_PER_MINUTE: integer(1, 1_000_000).default(10),
+    FAVORITES_PER_USER_PER_MINUTE: integer(1, 1_000_000).default(60),
+    FOLLOWS_PER_USER_PER_MINUTE: integer(1, 1_000_000).default(30),
     LOGIN_LOCKOUT_BASE_SECONDS: integer(1, 3_600).default(30),
     LOGIN_LOCKOUT_MAX_SECONDS: integer(1, 86_400).default(3_600),
     REGISTRATIONS_PER_IP_PER_HOUR: integer(1, 1_000_000).default(20),
@@ -269,6 +275,12 @@ export const environmentSchema = z
       },
       registrationsPerIpPerHour: env.REGISTRATIONS_PER_IP_PER_HOUR,
       refreshesPerIpPerMinute: env.REFRESHES_PER_IP_PER_MINUTE,
+      writesPerUser: {
+        articlesPerHour: env.ARTICLE_WRITES_PER_USER_PER_HOUR,
+        commentsPerMinute: env.COMMENTS_PER_USER_PER_MINUTE,
+        favoritesPerMinute: env.FAVORITES_PER_USER_PER_MINUTE,
+        followsPerMinute: env.FOLLOWS_PER_USER_PER_MINUTE,
+      },
     },
   }));
 

@@ -5,8 +5,12 @@ process.env.LOG_LEVEL ??= "silent";
 process.env.HOST = "127.0.0.1";
 process.env.PORT = "0";
 process.env.MIGRATE_ON_START = "false";
-// Every test client comes from 127.0.0.1; per-IP limits are raised so that only
+// Every test client comes from 127.0.0.1; per-IP and per-user limits are raised so that only
 // the tests about limits (which set their own) ever meet them.
 process.env.REGISTRATIONS_PER_IP_PER_HOUR = "100000";
 process.env.REFRESHES_PER_IP_PER_MINUTE = "100000";
 process.env.LOGIN_MAX_FAILURES_PER_IP = "100000";
+process.env.ARTICLE_WRITES_PER_USER_PER_HOUR = "100000";
+process.env.COMMENTS_PER_USER_PER_MINUTE = "100000";
+process.env.FAVORITES_PER_USER_PER_MINUTE = "100000";
+process.env.FOLLOWS_PER_USER_PER_MINUTE = "100000";

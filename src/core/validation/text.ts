@@ -8,6 +8,9 @@ export const stringType = z.string({
   error: (issue) => (issue.input == null ? BLANK : "must be a string"),
 });
 
+/** Newlines, carriage returns and tabs are text; other control characters are not. */
+export const TEXT_WITHOUT_CONTROLS = /^(?:\P{Cc}|[\t\n\r])*$/u;
+
 /**
  * A required single-line text field: trimmed, NFC-normalised, never blank,
  * without control characters, and capped.
@@ -22,6 +25,19 @@ export function requiredLine(maxLength: number) {
 }
 
 /**
+ * Required free text (a comment): trimmed, NFC-normalised, never blank,
+ * capped. Newlines and tabs are allowed; other control characters are not.
+ */
+export function requiredText(maxLength: number) {
+  return stringType
+    .trim()
+    .normalize("NFC")
+    .min(1, { message: BLANK, abort: true })
+    .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
+    .regex(TEXT_WITHOUT_CONTROLS, "must not contain control characters");
+}
+
+/**
  * Optional free text that a client clears with `null` or `""` (both stored as
  * null). Newlines and tabs are allowed; other control characters are not.
  */
@@ -33,8 +49,7 @@ export function clearableText(maxLength: number) {
       z
         .string()
         .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
-        // Newlines, carriage returns and tabs are text; other control characters are not.
-        .regex(/^(?:\P{Cc}|[\t\n\r])*$/u, "must not contain control characters"),
+        .regex(TEXT_WITHOUT_CONTROLS, "must not contain control characters"),
     )
     .transform((value) => (value === "" ? null : value));
 }

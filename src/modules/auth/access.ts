@@ -2,7 +2,7 @@ import type { Request, Response } from "express";
 import { ForbiddenError, UnauthenticatedError } from "../../core/errors/app-error";
 import { type AccessMiddleware, declareAccess, publicAccess } from "../../core/http/route-access";
 import { AuthenticationError, type Authenticator, type Principal } from "./authenticator";
-import { hasPermission, type Permission } from "./permissions";
+import { type Actor, hasPermission, type Permission } from "./permissions";
 import { challengeFor, unusableToken } from "./token-problems";
 
 const principals = new WeakMap<Request, Principal>();
@@ -21,6 +21,12 @@ export function requirePrincipal(req: Request): Principal {
     );
   }
   return principal;
+}
+
+/** The caller as the permission checks see them, on a route that requires authentication. */
+export function actorOf(req: Request): Actor {
+  const { userId, role } = requirePrincipal(req);
+  return { id: userId, role };
 }
 
 /** The access rules a route can declare; each is its route's first handler. */

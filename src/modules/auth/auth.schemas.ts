@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BLANK, stringType } from "../../core/validation/text";
-import { emailSchema, userObject } from "../users/users.schemas";
+import { envelopeContent } from "../../core/validation/envelope";
+import { emailSchema } from "../users/users.schemas";
 
 const requiredString = (max: number) =>
   stringType
@@ -10,7 +11,7 @@ const requiredString = (max: number) =>
 export const loginBody = z.object({
   // The same email rule as registration: every stored email passes it, and
   // the throttle's key and the database's case folding then agree.
-  user: userObject({ email: emailSchema, password: requiredString(1_024) }),
+  user: envelopeContent({ email: emailSchema, password: requiredString(1_024) }),
 });
 
 /** The refresh token comes in the body or, when the cookie is configured, in the cookie. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { BLANK, clearableHttpUrl, clearableText, requiredLine } from "../../core/validation/text";
+import { envelopeContent } from "../../core/validation/envelope";
+import { clearableHttpUrl, clearableText, requiredLine } from "../../core/validation/text";
 import { passwordSchema } from "../auth/password-policy";
 
 export const USERNAME_MAX = 40;
@@ -15,20 +16,13 @@ export const usernameSchema = requiredLine(USERNAME_MAX).regex(
 
 export const emailSchema = requiredLine(EMAIL_MAX).pipe(z.email({ error: "is invalid" }));
 
-/** The object inside RealWorld's `{"user": {...}}` envelope; a missing one reads as a blank user. */
-export function userObject<T extends z.ZodRawShape>(shape: T) {
-  return z.object(shape, {
-    error: (issue) => (issue.input == null ? BLANK : "must be an object"),
-  });
-}
-
 export const registerBody = z.object({
-  user: userObject({ username: usernameSchema, email: emailSchema, password: passwordSchema }),
+  user: envelopeContent({ username: usernameSchema, email: emailSchema, password: passwordSchema }),
 });
 
 /** Any subset of the fields; `bio` and `image` are cleared with null or "". */
 export const updateUserBody = z.object({
-  user: userObject({
+  user: envelopeContent({
     email: emailSchema.optional(),
     username: usernameSchema.optional(),
     password: passwordSchema.optional(),

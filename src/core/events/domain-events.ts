@@ -1,0 +1,53 @@
+/**
+ * Changes the services announce once their transaction has committed, so that
+ * other parts of the service (live delivery to clients, for one) can react to
+ * changes made through any entry point. A change that rolled back is never
+ * announced. Handlers run after the caller's answer is decided; one that
+ * throws is logged and does not affect the change or other handlers.
+ */
+export interface ArticleRef {
+  id: number;
+  slug: string;
+  authorId: number;
+}
+
+export type DomainEvent =
+  | { type: "article.created"; article: ArticleRef }
+  | { type: "article.updated"; article: ArticleRef; previousSlug: string }
+  | { type: "article.deleted"; article: ArticleRef; deletedBy: number }
+  | { type: "article.favorited"; article: ArticleRef; userId: number; favoritesCount: number }
+  | { type: "article.unfavorited"; article: ArticleRef; userId: number; favoritesCount: number }
+  | { type: "comment.created"; article: ArticleRef; commentId: number; authorId: number }
+  | { type: "comment.deleted"; article: ArticleRef; commentId: number; deletedBy: number }
+  | { type: "profile.followed"; followerId: number; followingId: number }
+  | { type: "profile.unfollowed"; followerId: number; followingId: number }
+  | { type: "notification.created"; recipientId: number; notificationId: number };
+
+export type DomainEventHandler = (event: DomainEvent) => void | Promise<void>;
+
+export class DomainEvents {
+  private readonly handlers = new Set<DomainEventHandler>();
+
+  constructor(private readonly onHandlerError: (error: unknown, event: DomainEvent) => void) {}
+
+  /** Returns the function that unsubscribes. */
+  subscribe(handler: DomainEventHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /** Call only after the change's transaction has committed. */
+  publish(...events: DomainEvent[]): void {
+    for (const event of events) {
+      for (const handler of this.handlers) {
+        try {
+          Promise.resolve(handler(event)).catch((error: unknown) =>
+            this.onHandlerError(error, event),
+          );
+        } catch (error) {
+          this.onHandlerError(error, event);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,185 @@
+import { Repository, type Transaction } from "../../core/database/repository";
+import type { ArticleRef } from "../../core/events/domain-events";
+import type { OffsetPage } from "../../core/validation/paging";
+import type { Prisma } from "../../generated/prisma/client";
+import { type ProfileRecord, profileSelect, toProfileRecord } from "../profiles/profile.record";
+
+/** An article as one viewer sees it. */
+export interface ArticleRecord {
+  id: number;
+  slug: string;
+  title: string;
+  description: string;
+  body: string;
+  tagList: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  favorited: boolean;
+  favoritesCount: number;
+  author: ProfileRecord;
+}
+
+/** An article in a list: everything but the body. */
+export type ArticleSummary = Omit<ArticleRecord, "body">;
+
+export interface ArticleFilter {
+  tag?: string;
+  /** Username of the author. */
+  author?: string;
+  /** Username of someone who favorited it. */
+  favorited?: string;
+}
+
+export interface NewArticle {
+  slug: string;
+  title: string;
+  description: string;
+  body: string;
+  authorId: number;
+  tagIds: number[];
+}
+
+export interface ArticleChanges {
+  slug?: string;
+  title?: string;
+  description?: string;
+  body?: string;
+  updatedAt: Date;
+  /** Replaces the tags when given. */
+  tagIds?: number[];
+}
+
+/** Newest first; the id breaks ties between articles created in the same millisecond. */
+const NEWEST_FIRST = [
+  { createdAt: "desc" },
+  { id: "desc" },
+] satisfies Prisma.ArticleOrderByWithRelationInput[];
+
+/**
+ * Loads an article with its author, tags and the viewer's favorite and follow.
+ * Prisma batches each relation for a whole page, so a page costs the same few
+ * queries whatever it holds.
+ */
+function articleSelect(viewerId: number | undefined) {
+  return {
+    id: true,
+    slug: true,
+    title: true,
+    description: true,
+    createdAt: true,
+    updatedAt: true,
+    favoritesCount: true,
+    author: { select: profileSelect(viewerId) },
+    tags: { select: { tag: { select: { name: true } } }, orderBy: { tag: { name: "asc" } } },
+    favorites:
+      viewerId === undefined ? false : { where: { userId: viewerId }, select: { userId: true } },
+  } satisfies Prisma.ArticleSelect;
+}
+
+type SummaryRow = Prisma.ArticleGetPayload<{ select: ReturnType<typeof articleSelect> }>;
+
+function toSummary({ tags, favorites, author, ...article }: SummaryRow): ArticleSummary {
+  return {
+    ...article,
+    tagList: tags.map((link) => link.tag.name),
+    favorited: (favorites?.length ?? 0) > 0,
+    author: toProfileRecord(author),
+  };
+}
+
+export class ArticlesRepository extends Repository {
+  async list(
+    filter: ArticleFilter,
+    page: OffsetPage,
+    viewerId?: number,
+  ): Promise<{ articles: ArticleSummary[]; total: number }> {
+    return this.listWhere(whereFilter(filter), page, viewerId);
+  }
+
+  /** Articles by the authors `viewerId` follows. */
+  async listFeed(
+    viewerId: number,
+    page: OffsetPage,
+  ): Promise<{ articles: ArticleSummary[]; total: number }> {
+    return this.listWhere(
+      { author: { followers: { some: { followerId: viewerId } } } },
+      page,
+      viewerId,
+    );
+  }
+
+  async findBySlug(slug: string, viewerId?: number): Promise<ArticleRecord | null> {
+    const row = await this.db.article.findUnique({
+      where: { slug },
+      select: { ...articleSelect(viewerId), body: true },
+    });
+    return row === null ? null : { ...toSummary(row), body: row.body };
+  }
+
+  /** The article's identity and owner, for permission checks and events. */
+  findRefBySlug(
+    slug: string,
+    tx?: Transaction,
+  ): Promise<(ArticleRef & { title: string; updatedAt: Date }) | null> {
+    return this.client(tx).article.findUnique({
+      where: { slug },
+      select: { id: true, slug: true, authorId: true, title: true, updatedAt: true },
+    });
+  }
+
+  async slugTaken(slug: string): Promise<boolean> {
+    return (await this.db.article.count({ where: { slug } })) > 0;
+  }
+
+  async create(tx: Transaction, article: NewArticle): Promise<ArticleRef> {
+    const { tagIds, ...fields } = article;
+    return tx.article.create({
+      data: { ...fields, tags: { create: tagIds.map((tagId) => ({ tagId })) } },
+      select: { id: true, slug: true, authorId: true },
+    });
+  }
+
+  async update(tx: Transaction, id: number, changes: ArticleChanges): Promise<ArticleRef> {
+    const { tagIds, ...fields } = changes;
+    return tx.article.update({
+      where: { id },
+      data: {
+        ...fields,
+        ...(tagIds === undefined
+          ? {}
+          : { tags: { deleteMany: {}, create: tagIds.map((tagId) => ({ tagId })) } }),
+      },
+      select: { id: true, slug: true, authorId: true },
+    });
+  }
+
+  /** Its comments, favorites, tag links and notifications go with it (foreign-key cascades). */
+  async delete(tx: Transaction, id: number): Promise<void> {
+    await tx.article.delete({ where: { id } });
+  }
+
+  private async listWhere(
+    where: Prisma.ArticleWhereInput,
+    page: OffsetPage,
+    viewerId: number | undefined,
+  ): Promise<{ articles: ArticleSummary[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.db.article.findMany({
+        where,
+        orderBy: NEWEST_FIRST,
+        ...this.pageArgs(page),
+        select: articleSelect(viewerId),
+      }),
+      this.db.article.count({ where }),
+    ]);
+    return { articles: rows.map(toSummary), total };
+  }
+}
+
+function whereFilter({ tag, author, favorited }: ArticleFilter): Prisma.ArticleWhereInput {
+  return {
+    ...(tag === undefined ? {} : { tags: { some: { tag: { name: tag } } } }),
+    ...(author === undefined ? {} : { author: { username: author } }),
+    ...(favorited === undefined ? {} : { favorites: { some: { user: { username: favorited } } } }),
+  };
+}

@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { envelopeContent } from "../../core/validation/envelope";
+import { offsetPaging } from "../../core/validation/paging";
+import { BLANK, requiredLine, stringType, TEXT_WITHOUT_CONTROLS } from "../../core/validation/text";
+import { profileSchema } from "../profiles/profiles.schemas";
+import { safeMarkdown } from "./markdown";
+
+export const TITLE_MAX = 200;
+export const DESCRIPTION_MAX = 1_000;
+export const BODY_MAX = 50_000;
+export const TAG_MAX = 40;
+export const TAGS_PER_ARTICLE_MAX = 10;
+
+/** Markdown, kept as written except that raw HTML is escaped and unsafe links refused (markdown.ts). */
+const markdownBody = stringType
+  .normalize("NFC")
+  .refine((value) => value.trim() !== "", { message: BLANK, abort: true })
+  .max(BODY_MAX, `is too long (maximum is ${BODY_MAX} characters)`)
+  .regex(TEXT_WITHOUT_CONTROLS, "must not contain control characters")
+  .transform((value, ctx) => {
+    const checked = safeMarkdown(value);
+    if (checked.ok) return checked.markdown;
+    ctx.addIssue({
+      code: "custom",
+      message: "may only link to http, https or mailto addresses, or relative ones",
+    });
+    return z.NEVER;
+  });
+
+export const tagName = requiredLine(TAG_MAX).regex(
+  /^[^,<>]*$/u,
+  "must not contain commas or angle brackets",
+);
+
+/** Distinct names; the response lists them sorted. */
+const tagList = z
+  .array(tagName, { error: "must be an array of strings" })
+  .max(TAGS_PER_ARTICLE_MAX, `must hold at most ${TAGS_PER_ARTICLE_MAX} tags`)
+  .transform((names) => [...new Set(names)]);
+
+export const newArticleBody = z.object({
+  article: envelopeContent({
+    title: requiredLine(TITLE_MAX),
+    description: requiredLine(DESCRIPTION_MAX),
+    body: markdownBody,
+    tagList: tagList.optional(),
+  }),
+});
+
+/** Any subset; a missing tagList keeps the tags, `[]` clears them, `null` is refused. */
+export const articleChangesBody = z.object({
+  article: envelopeContent({
+    title: requiredLine(TITLE_MAX).optional(),
+    description: requiredLine(DESCRIPTION_MAX).optional(),
+    body: markdownBody.optional(),
+    tagList: tagList.optional(),
+  }).refine((article) => Object.values(article).some((value) => value !== undefined), {
+    message: "must change at least one of title, description, body or tagList",
+  }),
+});
+
+export type NewArticleInput = z.output<typeof newArticleBody>["article"];
+export type ArticleChangesInput = z.output<typeof articleChangesBody>["article"];
+
+export const slugParams = z.object({ slug: requiredLine(300) });
+
+const filterValue = (max: number) => requiredLine(max).optional();
+
+export function articleListQuery(maxPageSize: number) {
+  return offsetPaging(maxPageSize).extend({
+    tag: filterValue(TAG_MAX).meta({ description: "Only articles with this tag." }),
+    author: filterValue(100).meta({ description: "Only articles by this username." }),
+    favorited: filterValue(100).meta({
+      description: "Only articles this username has favorited.",
+    }),
+  });
+}
+
+const timestamp = z.string().meta({ format: "date-time", example: "2026-11-24T10:00:00.000Z" });
+
+const articleFields = {
+  slug: z.string(),
+  title: z.string(),
+  description: z.string(),
+  tagList: z.array(z.string()).meta({ description: "Sorted by name." }),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  favorited: z.boolean().meta({ description: "Whether the caller has favorited it." }),
+  favoritesCount: z.number().int(),
+  author: profileSchema,
+};
+
+export const articleSchema = z
+  .object({ ...articleFields, body: z.string().meta({ description: "Markdown." }) })
+  .meta({ id: "Article" });
+export const articleSummarySchema = z
+  .object(articleFields)
+  .meta({ id: "ArticleSummary", description: "An article in a list: no body." });
+
+export const articleResponse = z.object({ article: articleSchema }).meta({ id: "ArticleResponse" });
+export const articleListResponse = z
+  .object({
+    articles: z.array(articleSummarySchema),
+    articlesCount: z.number().int().meta({ description: "All matching articles, not this page." }),
+  })
+  .meta({ id: "ArticleList" });

@@ -1,0 +1,29 @@
+import { Repository, type Transaction } from "../../core/database/repository";
+
+/** Favorites and the per-article counter kept beside them (docs/adr/0005-favorites-count.md). */
+export class FavoritesRepository extends Repository {
+  /** True when the favorite is new; favoriting twice changes nothing. */
+  async add(tx: Transaction, userId: number, articleId: number): Promise<boolean> {
+    const { count } = await tx.favorite.createMany({
+      data: [{ userId, articleId }],
+      skipDuplicates: true,
+    });
+    return count === 1;
+  }
+
+  /** True when there was a favorite to remove. */
+  async remove(tx: Transaction, userId: number, articleId: number): Promise<boolean> {
+    const { count } = await tx.favorite.deleteMany({ where: { userId, articleId } });
+    return count === 1;
+  }
+
+  /** Moves the counter atomically (the row lock orders concurrent changes) and returns it. */
+  async adjustCount(tx: Transaction, articleId: number, delta: 1 | -1): Promise<number> {
+    const { favoritesCount } = await tx.article.update({
+      where: { id: articleId },
+      data: { favoritesCount: { increment: delta } },
+      select: { favoritesCount: true },
+    });
+    return favoritesCount;
+  }
+}

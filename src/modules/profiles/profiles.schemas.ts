@@ -1,0 +1,15 @@
+import { z } from "zod";
+import { usernameSchema } from "../users/users.schemas";
+
+export const usernameParams = z.object({ username: usernameSchema });
+
+export const profileSchema = z
+  .object({
+    username: z.string(),
+    bio: z.string().nullable(),
+    image: z.string().nullable(),
+    following: z.boolean().meta({ description: "Whether the caller follows this user." }),
+  })
+  .meta({ id: "Profile" });
+
+export const profileResponse = z.object({ profile: profileSchema }).meta({ id: "ProfileResponse" });

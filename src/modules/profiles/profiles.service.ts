@@ -1,0 +1,54 @@
+import type { Database } from "../../core/database/prisma";
+import { inTransaction } from "../../core/database/repository";
+import { NotFoundError, ValidationError } from "../../core/errors/app-error";
+import type { DomainEvents } from "../../core/events/domain-events";
+import type { NotificationsService } from "../notifications/notifications.service";
+import type { ProfileRecord } from "./profile.record";
+import type { ProfilesRepository } from "./profiles.repository";
+
+interface ProfilesServiceDeps {
+  db: Database;
+  profiles: ProfilesRepository;
+  notifications: NotificationsService;
+  events: DomainEvents;
+}
+
+/** Profiles and following. Following is idempotent: doing it twice is one follow. */
+export class ProfilesService {
+  constructor(private readonly deps: ProfilesServiceDeps) {}
+
+  async get(username: string, viewerId?: number): Promise<ProfileRecord> {
+    const profile = await this.deps.profiles.findByUsername(username, viewerId);
+    if (profile === null) throw new NotFoundError("profile");
+    return profile;
+  }
+
+  async follow(followerId: number, username: string): Promise<ProfileRecord> {
+    const { db, profiles, notifications, events } = this.deps;
+    const target = await this.get(username, followerId);
+    if (target.id === followerId) {
+      throw new ValidationError({ profile: ["cannot be followed by its own user"] });
+    }
+    const published = await inTransaction(db, async (tx) => {
+      if (!(await profiles.follow(tx, followerId, target.id))) return [];
+      return [
+        { type: "profile.followed" as const, followerId, followingId: target.id },
+        ...(await notifications.notify(tx, {
+          recipientId: target.id,
+          actorId: followerId,
+          kind: "FOLLOW",
+        })),
+      ];
+    });
+    events.publish(...published);
+    return { ...target, following: true };
+  }
+
+  async unfollow(followerId: number, username: string): Promise<ProfileRecord> {
+    const { profiles, events } = this.deps;
+    const target = await this.get(username, followerId);
+    const ended = await profiles.unfollow(followerId, target.id);
+    if (ended) events.publish({ type: "profile.unfollowed", followerId, followingId: target.id });
+    return { ...target, following: false };
+  }
+}
