@@ -3,6 +3,7 @@ const esmOnly = [
   "@faker-js/faker",
   "@prisma/schema-engine-wasm",
   "jose",
+  "@seriousme/openapi-schema-validator",
   // mdast-util-from-markdown and its dependencies
   "mdast-util-[a-z-]+",
   "micromark[a-z-]*",

@@ -13,6 +13,7 @@ import { authRouter } from "./modules/auth/auth.router";
 import { ipLimitKey } from "./modules/auth/client-info";
 import { CredentialTransport } from "./modules/auth/credential-transport";
 import { healthRouter } from "./modules/health/health.router";
+import { docsRouter } from "./modules/docs/docs.router";
 import { usersRouter } from "./modules/users/users.router";
 import { requirePrincipal } from "./modules/auth/access";
 import { articlesRouter } from "./modules/articles/articles.router";
@@ -56,6 +57,7 @@ export function buildApp(container: Container): Express {
   app.use(jsonBody(config.http.jsonBodyLimit));
 
   app.use(healthRouter(services.health));
+  app.use(docsRouter({ maxPageSize: config.http.maxPageSize }));
   app.use("/api", apiRouter(container));
 
   app.use(unknownRoute);

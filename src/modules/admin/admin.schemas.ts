@@ -18,3 +18,38 @@ export const roleBody = z.object({
 });
 
 export const banBody = z.object({ reason: requiredLine(500).optional() });
+
+const timestamp = z.string().meta({ format: "date-time" });
+
+const adminUser = z
+  .object({
+    username: z.string(),
+    email: z.string(),
+    bio: z.string().nullable(),
+    image: z.string().nullable(),
+    role: z.enum(ROLES),
+    status: z.enum(["ACTIVE", "BANNED"]),
+    createdAt: timestamp,
+  })
+  .meta({ id: "AdminUser" });
+
+export const adminUserResponse = z.object({ user: adminUser }).meta({ id: "AdminUserResponse" });
+export const adminUserListResponse = z
+  .object({ users: z.array(adminUser), usersCount: z.number().int() })
+  .meta({ id: "AdminUserList" });
+export const auditLogResponse = z
+  .object({
+    entries: z.array(
+      z.object({
+        id: z.number().int(),
+        action: z.string().meta({ example: "article.delete" }),
+        actor: z.string().nullable().meta({ description: "Username; null for commands." }),
+        targetType: z.string(),
+        targetId: z.string(),
+        details: z.record(z.string(), z.unknown()),
+        createdAt: timestamp,
+      }),
+    ),
+    entriesCount: z.number().int(),
+  })
+  .meta({ id: "AuditLog" });

@@ -18,3 +18,21 @@ export const loginBody = z.object({
 export const refreshBody = z.object({ refreshToken: requiredString(256).optional() });
 
 export const sessionIdParams = z.object({ id: z.string().max(64, "is not a session id") });
+
+const timestamp = z.string().meta({ format: "date-time" });
+
+export const sessionListResponse = z
+  .object({
+    sessions: z.array(
+      z.object({
+        id: z.string(),
+        createdAt: timestamp,
+        lastUsedAt: timestamp,
+        expiresAt: timestamp,
+        userAgent: z.string().nullable(),
+        ip: z.string().nullable(),
+        current: z.boolean().meta({ description: "The session of this request's token." }),
+      }),
+    ),
+  })
+  .meta({ id: "SessionList" });

@@ -35,3 +35,20 @@ export const updateUserBody = z.object({
 
 export type RegisterInput = z.output<typeof registerBody>["user"];
 export type UserChanges = z.output<typeof updateUserBody>["user"];
+
+export const userResponse = z
+  .object({
+    user: z.object({
+      email: z.string(),
+      username: z.string(),
+      bio: z.string().nullable(),
+      image: z.string().nullable(),
+      role: z.enum(["USER", "MODERATOR", "ADMIN"]),
+      token: z.string().meta({ description: "The access token (`Authorization: Token <token>`)." }),
+      refreshToken: z.string().optional().meta({
+        description:
+          "Issued by register, login and refresh; absent when the refresh token travels in its cookie (docs/auth.md).",
+      }),
+    }),
+  })
+  .meta({ id: "UserResponse" });

@@ -1,0 +1,93 @@
+import { createDocument } from "zod-openapi";
+import { z } from "zod";
+import { adminPaths } from "../admin/admin.openapi";
+import { articlesPaths } from "../articles/articles.openapi";
+import { authPaths } from "../auth/auth.openapi";
+import { commentsPaths } from "../comments/comments.openapi";
+import { favoritesPaths } from "../favorites/favorites.openapi";
+import { healthPaths } from "../health/health.openapi";
+import { notificationsPaths } from "../notifications/notifications.openapi";
+import { profilesPaths } from "../profiles/profiles.openapi";
+import { tagsPaths } from "../tags/tags.openapi";
+import { usersPaths } from "../users/users.openapi";
+
+export const API_VERSION = "0.1.0";
+
+const DESCRIPTION = `The RealWorld ("Conduit") API, and sessions, administration, moderation and
+notifications beyond it. Conventions (errors, paging, rate limits, content rules): docs/api.md.
+
+Authenticate with \`Authorization: Token <jwt>\` (RealWorld's scheme) or \`Bearer <jwt>\`.
+Every error has the body \`{"errors": {"<field>": ["<message>"]}, "code": "...", "requestId": "..."}\`.`;
+
+/**
+ * The OpenAPI 3.1 document, generated from the Zod schemas the routes
+ * validate with; nothing in it is written by hand twice.
+ */
+export function buildOpenApiDocument(maxPageSize: number): ReturnType<typeof createDocument> {
+  return createDocument({
+    openapi: "3.1.0",
+    info: { title: "Conduit API", version: API_VERSION, description: DESCRIPTION },
+    tags: [
+      { name: "User and authentication" },
+      { name: "Profiles" },
+      { name: "Articles" },
+      { name: "Favorites" },
+      { name: "Comments" },
+      { name: "Tags" },
+      { name: "Notifications" },
+      { name: "Administration" },
+      { name: "Health" },
+      { name: "Documentation" },
+    ],
+    components: {
+      securitySchemes: {
+        token: {
+          type: "apiKey",
+          in: "header",
+          name: "Authorization",
+          description: "RealWorld's scheme: the header value is `Token <access token>`.",
+        },
+        bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+      },
+    },
+    paths: {
+      ...healthPaths,
+      ...usersPaths,
+      ...authPaths,
+      ...profilesPaths,
+      ...articlesPaths(maxPageSize),
+      ...favoritesPaths,
+      ...commentsPaths,
+      ...tagsPaths,
+      ...notificationsPaths(maxPageSize),
+      ...adminPaths(maxPageSize),
+      ...documentationPaths,
+    },
+  });
+}
+
+const documentationPaths = {
+  "/api/openapi.json": {
+    get: {
+      tags: ["Documentation"],
+      summary: "This document",
+      security: [],
+      responses: {
+        "200": {
+          description: "OpenAPI 3.1.",
+          content: { "application/json": { schema: z.object({ openapi: z.string() }).loose() } },
+        },
+      },
+    },
+  },
+  "/docs": {
+    get: {
+      tags: ["Documentation"],
+      summary: "An interactive page for this document",
+      security: [],
+      responses: {
+        "200": { description: "HTML.", content: { "text/html": { schema: z.string() } } },
+      },
+    },
+  },
+};
