@@ -3,27 +3,52 @@
 // noisy machine spreads over all of them; medians are reported.
 //
 //   npm run bench -- [--rounds 5] [--duration 5] [--connections 10] [--only a,b]
+//
+// The server seeds its own database first (BENCH_ARTICLES articles, default 2000).
 import autocannon from "autocannon";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { SEED_PASSWORD } from "../src/core/database/seed/seed";
+
+/** What the seeded server points the scenarios at. */
+interface Target {
+  url: string;
+  email: string;
+  tag: string;
+  slug: string;
+}
 
 interface Scenario {
   name: string;
-  path: string;
+  path: (target: Target) => string;
   authenticated: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: "health", path: "/health/live", authenticated: false },
-  { name: "jwt-only", path: "/bench/jwt-only", authenticated: true },
-  { name: "jwt-and-session", path: "/bench/jwt-and-session", authenticated: true },
-  { name: "current-user", path: "/api/user", authenticated: true },
+  { name: "health", path: () => "/health/live", authenticated: false },
+  { name: "jwt-only", path: () => "/bench/jwt-only", authenticated: true },
+  { name: "jwt-and-session", path: () => "/bench/jwt-and-session", authenticated: true },
+  { name: "current-user", path: () => "/api/user", authenticated: true },
+  { name: "articles", path: () => "/api/articles", authenticated: false },
+  { name: "articles-auth", path: () => "/api/articles", authenticated: true },
+  {
+    name: "articles-by-tag",
+    path: (t) => `/api/articles?tag=${encodeURIComponent(t.tag)}`,
+    authenticated: true,
+  },
+  { name: "feed", path: () => "/api/articles/feed", authenticated: true },
+  { name: "article", path: (t) => `/api/articles/${t.slug}`, authenticated: true },
+  { name: "comments", path: (t) => `/api/articles/${t.slug}/comments`, authenticated: true },
+  { name: "tags", path: () => "/api/tags", authenticated: false },
 ];
 
 /** Comparisons worth a ratio: [numerator, denominator]. */
-const RATIOS: [string, string][] = [["jwt-and-session", "jwt-only"]];
+const RATIOS: [string, string][] = [
+  ["jwt-and-session", "jwt-only"],
+  ["articles-auth", "articles"],
+];
 
 const { values: options } = parseArgs({
   options: {
@@ -45,16 +70,15 @@ const BENCH_ENV = {
   REGISTRATIONS_PER_IP_PER_HOUR: "1000000",
 };
 
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startServer(): Promise<{ target: Target; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/server.ts"], {
     env: { ...process.env, ...BENCH_ENV },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });
   const [line] = (await once(lines, "line")) as [string];
-  const { url } = JSON.parse(line) as { url: string };
   return {
-    url,
+    target: JSON.parse(line) as Target,
     stop: async () => {
       child.kill("SIGTERM");
       await once(child, "exit");
@@ -62,16 +86,14 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
   };
 }
 
-async function registerBenchUser(url: string): Promise<string> {
-  const name = `bench_${Date.now().toString(36)}`;
-  const res = await fetch(`${url}/api/users`, {
+/** Signs in as a seeded user, who follows others and has favorites. */
+async function signIn({ url, email }: Target): Promise<string> {
+  const res = await fetch(`${url}/api/users/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      user: { username: name, email: `${name}@example.com`, password: "bench password 1234" },
-    }),
+    body: JSON.stringify({ user: { email, password: SEED_PASSWORD } }),
   });
-  if (res.status !== 201) throw new Error(`registering the bench user: ${res.status}`);
+  if (res.status !== 200) throw new Error(`signing in the bench user: ${res.status}`);
   return ((await res.json()) as { user: { token: string } }).user.token;
 }
 
@@ -82,9 +104,9 @@ interface Sample {
   errors: number;
 }
 
-async function measure(url: string, scenario: Scenario, token: string): Promise<Sample> {
+async function measure(target: Target, scenario: Scenario, token: string): Promise<Sample> {
   const result = await autocannon({
-    url: url + scenario.path,
+    url: target.url + scenario.path(target),
     connections: Number(options.connections),
     duration: Number(options.duration),
     headers: scenario.authenticated ? { authorization: `Token ${token}` } : {},
@@ -110,11 +132,11 @@ async function main(): Promise<void> {
   );
   const server = await startServer();
   try {
-    const token = await registerBenchUser(server.url);
+    const token = await signIn(server.target);
     const samples = new Map<string, Sample[]>(scenarios.map((scenario) => [scenario.name, []]));
     for (let round = 1; round <= Number(options.rounds); round++) {
       for (const scenario of scenarios) {
-        samples.get(scenario.name)!.push(await measure(server.url, scenario, token));
+        samples.get(scenario.name)!.push(await measure(server.target, scenario, token));
       }
       process.stderr.write(`round ${round} done\n`);
     }

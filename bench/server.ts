@@ -1,19 +1,37 @@
-// The service as the benchmark drives it: the real app, plus two probe routes
-// that isolate what authentication costs. Started by bench/run.ts in its own
-// process, so the load generator does not share its event loop.
+// The service as the benchmark drives it: the real app over freshly seeded data,
+// plus two probe routes that isolate what authentication costs. Started by
+// bench/run.ts in its own process, so the load generator does not share its
+// event loop. Prints one JSON line: the URL and what the scenarios ask for.
 import express from "express";
 import { buildApp } from "../src/app";
 import { loadConfig } from "../src/config/config";
 import { createContainer } from "../src/container";
 import { applyMigrations } from "../src/core/database/migrations/migrator";
 import { createLogger } from "../src/core/logging/logger";
+import { seedDatabase } from "../src/core/database/seed/seed";
 import { startService } from "../src/server";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   await applyMigrations(config.database.url, { log: () => undefined });
   const container = createContainer(config, createLogger(config.log));
-  const { tokens } = container;
+  const { tokens, db } = container;
+  const { logins } = await seedDatabase(db, {
+    articles: Number(process.env.BENCH_ARTICLES ?? "2000"),
+    seed: 1,
+    reset: true,
+  });
+  // The most used tag, and the article with the most comments.
+  const [tag] = await db.tag.findMany({
+    orderBy: { articles: { _count: "desc" } },
+    take: 1,
+    select: { name: true },
+  });
+  const [article] = await db.article.findMany({
+    orderBy: { comments: { _count: "desc" } },
+    take: 1,
+    select: { slug: true },
+  });
 
   const app = express();
   // The signature and claims check alone…
@@ -28,7 +46,10 @@ async function main(): Promise<void> {
   app.use(buildApp(container));
 
   const service = await startService(container, app);
-  process.stdout.write(`${JSON.stringify({ url: service.url })}\n`);
+  const reader = logins.find((login) => login.role === "USER") ?? logins[0]!;
+  process.stdout.write(
+    `${JSON.stringify({ url: service.url, email: reader.email, tag: tag?.name, slug: article?.slug })}\n`,
+  );
   process.once("SIGTERM", () => void service.stop().then(() => process.exit(0)));
 }
 
