@@ -35,7 +35,8 @@ export function validationErrorFromZod(error: z.ZodError): ValidationError {
   const errors: FieldErrors = {};
   for (const issue of error.issues) {
     const field = issue.path.findLast((segment) => typeof segment === "string") ?? "body";
-    (errors[field] ??= []).push(issue.message);
+    const messages = (errors[field] ??= []);
+    if (!messages.includes(issue.message)) messages.push(issue.message);
   }
   return new ValidationError(errors);
 }

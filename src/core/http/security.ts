@@ -25,7 +25,13 @@ export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
       : (origin, callback) => callback(null, origin !== undefined && allowList.has(origin)),
     methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
     allowedHeaders: ["Authorization", "Content-Type", REQUEST_ID_HEADER],
-    exposedHeaders: [REQUEST_ID_HEADER, "Retry-After", "RateLimit", "RateLimit-Policy"],
+    exposedHeaders: [
+      REQUEST_ID_HEADER,
+      "Retry-After",
+      "RateLimit",
+      "RateLimit-Policy",
+      "WWW-Authenticate",
+    ],
     maxAge: 600,
     // Lets browsers send the refresh cookie cross-origin; never with `*`,
     // which browsers refuse to combine with credentials anyway.

@@ -11,10 +11,15 @@ export const BODY_MAX = 50_000;
 export const TAG_MAX = 40;
 export const TAGS_PER_ARTICLE_MAX = 10;
 
-/** Markdown, kept as written except that raw HTML is escaped and unsafe links refused (markdown.ts). */
+/**
+ * Markdown, kept as written except that raw HTML is escaped and unsafe links
+ * refused (markdown.ts). The length cap applies to the stored form, so a body
+ * read back can always be sent again unchanged.
+ */
 const markdownBody = stringType
   .normalize("NFC")
   .refine((value) => value.trim() !== "", { message: BLANK, abort: true })
+  // Checked first too, so a huge body is refused before it is parsed.
   .max(BODY_MAX, `is too long (maximum is ${BODY_MAX} characters)`)
   .regex(TEXT_WITHOUT_CONTROLS, "must not contain control characters")
   .transform((value, ctx) => {
@@ -25,18 +30,25 @@ const markdownBody = stringType
       message: "may only link to http, https or mailto addresses, or relative ones",
     });
     return z.NEVER;
-  });
+  })
+  .pipe(
+    z
+      .string()
+      .max(BODY_MAX, `is too long once its HTML is escaped (maximum is ${BODY_MAX} characters)`),
+  );
 
 export const tagName = requiredLine(TAG_MAX).regex(
   /^[^,<>]*$/u,
   "must not contain commas or angle brackets",
 );
 
-/** Distinct names; the response lists them sorted. */
+/** Distinct names (duplicates are dropped before counting); the response lists them sorted. */
 const tagList = z
   .array(tagName, { error: "must be an array of strings" })
-  .max(TAGS_PER_ARTICLE_MAX, `must hold at most ${TAGS_PER_ARTICLE_MAX} tags`)
-  .transform((names) => [...new Set(names)]);
+  .transform((names) => [...new Set(names)])
+  .pipe(
+    z.array(z.string()).max(TAGS_PER_ARTICLE_MAX, `must hold at most ${TAGS_PER_ARTICLE_MAX} tags`),
+  );
 
 export const newArticleBody = z.object({
   article: envelopeContent({

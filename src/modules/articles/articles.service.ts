@@ -81,11 +81,11 @@ export class ArticlesService {
 
   /**
    * Applies a partial change. A new title gives a new slug; `tagList` replaces
-   * the tags when present. `updatedAt` always moves forward, even within the
+   * the tags when present. An admin editing someone else's article is audited. `updatedAt` always moves forward, even within the
    * same millisecond as the previous change.
    */
   async update(actor: Actor, slug: string, changes: ArticleChangesInput): Promise<ArticleRecord> {
-    const { db, articles, tags, events } = this.deps;
+    const { db, articles, tags, moderation, events } = this.deps;
     const current = await articles.findRefBySlug(slug);
     if (current === null) throw new NotFoundError("article");
     if (!can(actor, "article:update", { ownerId: current.authorId })) {
@@ -98,14 +98,25 @@ export class ArticlesService {
     const updatedAt = new Date(Math.max(Date.now(), current.updatedAt.getTime() + 1));
 
     const article = await this.withUniqueSlug(firstSlug, base, (newSlug) =>
-      inTransaction(db, async (tx) =>
-        articles.update(tx, current.id, {
+      inTransaction(db, async (tx) => {
+        const updated = await articles.update(tx, current.id, {
           ...fields,
           slug: newSlug,
           updatedAt,
           tagIds: tagList === undefined ? undefined : await tags.idsFor(tx, tagList),
-        }),
-      ),
+        });
+        await moderation.record(tx, actor, "update", {
+          type: "article",
+          id: current.id,
+          ownerId: current.authorId,
+          details: {
+            slug: newSlug,
+            previousSlug: current.slug,
+            title: fields.title ?? current.title,
+          },
+        });
+        return updated;
+      }),
     );
     events.publish({ type: "article.updated", article, previousSlug: current.slug });
     return this.get(article.slug, actor.id);
@@ -121,7 +132,7 @@ export class ArticlesService {
     }
     await inTransaction(db, async (tx) => {
       await articles.delete(tx, current.id);
-      await moderation.recordRemoval(tx, actor, {
+      await moderation.record(tx, actor, "delete", {
         type: "article",
         id: current.id,
         ownerId: current.authorId,

@@ -46,6 +46,7 @@ export const commentsPaths: ZodOpenApiPathsObject = {
       params: commentParams,
       success: { status: 204, description: "Deleted." },
       errors: [403, 404],
+      limited: true,
     }),
   },
 };

@@ -35,11 +35,16 @@ export function commentsRouter({ comments, access, commentLimit }: CommentsRoute
     },
   );
 
-  router.delete("/articles/:slug/comments/:id", access.requireAuth, async (req, res) => {
-    const { slug, id } = parseInput(commentParams, req.params);
-    await comments.delete(actorOf(req), slug, id);
-    respond.noContent(res);
-  });
+  router.delete(
+    "/articles/:slug/comments/:id",
+    access.requireAuth,
+    commentLimit,
+    async (req, res) => {
+      const { slug, id } = parseInput(commentParams, req.params);
+      await comments.delete(actorOf(req), slug, id);
+      respond.noContent(res);
+    },
+  );
 
   return router;
 }

@@ -58,7 +58,7 @@ export class CommentsService {
     }
     await inTransaction(db, async (tx) => {
       await comments.delete(tx, commentId);
-      await moderation.recordRemoval(tx, actor, {
+      await moderation.record(tx, actor, "delete", {
         type: "comment",
         id: commentId,
         ownerId: comment.authorId,

@@ -1,4 +1,5 @@
 import { Repository, type Transaction } from "../../core/database/repository";
+import { NotFoundError } from "../../core/errors/app-error";
 
 /** Favorites and the per-article counter kept beside them (docs/adr/0005-favorites-count.md). */
 export class FavoritesRepository extends Repository {
@@ -17,13 +18,17 @@ export class FavoritesRepository extends Repository {
     return count === 1;
   }
 
-  /** Moves the counter atomically (the row lock orders concurrent changes) and returns it. */
+  /**
+   * Moves the counter atomically (the row lock orders concurrent changes) and
+   * returns it. Plain SQL, because Prisma's update would also move `updatedAt`,
+   * and a favorite is not an edit of the article.
+   */
   async adjustCount(tx: Transaction, articleId: number, delta: 1 | -1): Promise<number> {
-    const { favoritesCount } = await tx.article.update({
-      where: { id: articleId },
-      data: { favoritesCount: { increment: delta } },
-      select: { favoritesCount: true },
-    });
-    return favoritesCount;
+    const rows = await tx.$queryRaw<{ favorites_count: number }[]>`
+      UPDATE articles SET favorites_count = favorites_count + ${delta}
+      WHERE id = ${articleId}
+      RETURNING favorites_count`;
+    if (rows[0] === undefined) throw new NotFoundError("article");
+    return rows[0].favorites_count;
   }
 }

@@ -25,10 +25,7 @@ export class ProfilesService {
 
   async follow(followerId: number, username: string): Promise<ProfileRecord> {
     const { db, profiles, notifications, events } = this.deps;
-    const target = await this.get(username, followerId);
-    if (target.id === followerId) {
-      throw new ValidationError({ profile: ["cannot be followed by its own user"] });
-    }
+    const target = await this.otherThan(followerId, username);
     const published = await inTransaction(db, async (tx) => {
       if (!(await profiles.follow(tx, followerId, target.id))) return [];
       return [
@@ -46,9 +43,18 @@ export class ProfilesService {
 
   async unfollow(followerId: number, username: string): Promise<ProfileRecord> {
     const { profiles, events } = this.deps;
-    const target = await this.get(username, followerId);
+    const target = await this.otherThan(followerId, username);
     const ended = await profiles.unfollow(followerId, target.id);
     if (ended) events.publish({ type: "profile.unfollowed", followerId, followingId: target.id });
     return { ...target, following: false };
+  }
+
+  /** The profile, which must not be the caller's own: nobody follows or unfollows themselves. */
+  private async otherThan(callerId: number, username: string): Promise<ProfileRecord> {
+    const target = await this.get(username, callerId);
+    if (target.id === callerId) {
+      throw new ValidationError({ profile: ["cannot be followed or unfollowed by its own user"] });
+    }
+    return target;
   }
 }
