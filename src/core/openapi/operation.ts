@@ -21,7 +21,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: "No usable access token (`errors.token`).",
   403: "Signed in, but not allowed to do this.",
   404: 'No such resource (`errors.<resource>: ["not found"]`).',
-  409: "Collides with existing data (`has already been taken`).",
+  409: "Collides with existing data (`has already been taken`), or with a change made at the same moment, such as the article being deleted.",
   413: "The body is larger than the configured limit.",
   415: "The body is not JSON.",
   422: "A value is missing or not acceptable; each bad field is named.",

@@ -1,5 +1,6 @@
 import type { Nodes } from "mdast";
 import { fromMarkdown } from "mdast-util-from-markdown";
+import { parse, postprocess, preprocess } from "micromark";
 
 /** Link and image targets a reader can follow safely; anything without a scheme is relative. */
 const SAFE_SCHEMES = new Set(["http", "https", "mailto"]);
@@ -17,15 +18,9 @@ export type MarkdownCheck =
  * Escaping is idempotent: text that has been through it parses to no HTML.
  */
 export function safeMarkdown(markdown: string): MarkdownCheck {
-  const htmlRanges: Array<[number, number]> = [];
   let unsafeUrl: string | undefined;
-
   visit(fromMarkdown(markdown), (node) => {
-    if (node.type === "html") {
-      const start = node.position?.start.offset;
-      const end = node.position?.end.offset;
-      if (start !== undefined && end !== undefined) htmlRanges.push([start, end]);
-    } else if (
+    if (
       (node.type === "link" || node.type === "image" || node.type === "definition") &&
       unsafeUrl === undefined &&
       !isSafeUrl(node.url)
@@ -37,7 +32,7 @@ export function safeMarkdown(markdown: string): MarkdownCheck {
 
   let result = "";
   let copied = 0;
-  for (const [start, end] of htmlRanges.sort((a, b) => a[0] - b[0])) {
+  for (const [start, end] of htmlRanges(markdown)) {
     result += markdown.slice(copied, start) + markdown.slice(start, end).replaceAll("<", "&lt;");
     copied = end;
   }
@@ -53,4 +48,24 @@ function isSafeUrl(url: string): boolean {
   // Browsers ignore whitespace and control characters inside a scheme.
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.replace(/[\s\p{Cc}]/gu, ""));
   return scheme === null || SAFE_SCHEMES.has(scheme[1]!.toLowerCase());
+}
+
+/**
+ * Where the raw HTML is, from the parser's tokens rather than the syntax tree:
+ * the tree folds an image's alt text to a plain string and loses the HTML in
+ * it, while the tokens keep every HTML span, wherever it sits.
+ */
+function htmlRanges(markdown: string): Array<[number, number]> {
+  const events = postprocess(
+    parse()
+      .document()
+      .write(preprocess()(markdown, undefined, true)),
+  );
+  const ranges: Array<[number, number]> = [];
+  for (const [kind, token] of events) {
+    if (kind === "enter" && (token.type === "htmlFlow" || token.type === "htmlText")) {
+      ranges.push([token.start.offset, token.end.offset]);
+    }
+  }
+  return ranges.sort((a, b) => a[0] - b[0]);
 }

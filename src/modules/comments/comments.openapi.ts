@@ -32,7 +32,7 @@ export const commentsPaths: ZodOpenApiPathsObject = {
       params: slugParams,
       body: newCommentBody,
       success: { status: 201, description: "The new comment.", schema: commentResponse },
-      errors: [404],
+      errors: [404, 409],
       limited: true,
     }),
   },

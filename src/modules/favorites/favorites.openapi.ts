@@ -6,7 +6,7 @@ const shared = {
   tag: "Favorites",
   access: { permission: "article:favorite" },
   params: slugParams,
-  errors: [404],
+  errors: [404, 409],
   limited: true,
 } as const;
 
