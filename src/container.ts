@@ -16,6 +16,7 @@ import { UsersService } from "./modules/users/users.service";
 import { DomainEvents } from "./core/events/domain-events";
 import { ArticlesRepository } from "./modules/articles/articles.repository";
 import { ArticlesService } from "./modules/articles/articles.service";
+import { MarkdownSafety } from "./modules/articles/markdown-safety";
 import { CommentsRepository } from "./modules/comments/comments.repository";
 import { CommentsService } from "./modules/comments/comments.service";
 import { FavoritesRepository } from "./modules/favorites/favorites.repository";
@@ -57,7 +58,7 @@ export interface Container {
     notifications: NotificationsService;
     moderation: ModerationService;
   };
-  /** Closes the database pool and the Redis connection. */
+  /** Closes the database pool, the Redis connection and the worker threads. */
   close(): Promise<void>;
 }
 
@@ -87,7 +88,12 @@ export function createContainer(config: Config, logger: Logger): Container {
   const events = new DomainEvents((error, event) =>
     logger.error({ err: error, event: event.type }, "a domain event handler failed"),
   );
-  const publishing = createPublishingServices(db, audit, events);
+  // Two threads leave the event loop a core of its own on a two-core machine.
+  const markdown = new MarkdownSafety({
+    timeoutMs: config.content.markdownCheckTimeoutMs,
+    maxThreads: 2,
+  });
+  const publishing = createPublishingServices({ db, audit, events, markdown });
   return {
     config,
     logger,
@@ -109,13 +115,23 @@ export function createContainer(config: Config, logger: Logger): Container {
       // would only hold QUIT in its offline queue, so it is cut instead.
       const closeRedis =
         redis.status === "ready" ? redis.quit() : Promise.resolve(redis.disconnect());
-      await Promise.allSettled([db.$disconnect(), closeRedis]);
+      await Promise.allSettled([db.$disconnect(), closeRedis, markdown.close()]);
     },
   };
 }
 
 /** Profiles, articles, favorites, comments, tags, notifications and moderation. */
-function createPublishingServices(db: Database, audit: AuditService, events: DomainEvents) {
+function createPublishingServices({
+  db,
+  audit,
+  events,
+  markdown,
+}: {
+  db: Database;
+  audit: AuditService;
+  events: DomainEvents;
+  markdown: MarkdownSafety;
+}) {
   const moderation = new ModerationService(audit);
   const notifications = new NotificationsService(new NotificationsRepository(db));
   const tags = new TagsService(new TagsRepository(db));
@@ -124,6 +140,7 @@ function createPublishingServices(db: Database, audit: AuditService, events: Dom
     articles: new ArticlesRepository(db),
     tags,
     moderation,
+    markdown,
     events,
   });
   return {

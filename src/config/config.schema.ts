@@ -109,6 +109,7 @@ export const environmentSchema = z
     TRUST_PROXY: trustProxy.default(false),
     SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(10_000),
     MAX_PAGE_SIZE: integer(1, 1_000).default(100),
+    MARKDOWN_CHECK_TIMEOUT_MS: integer(100, 60_000).default(5_000),
 
     JWT_ISSUER: z.string().trim().min(1).default("conduit-api"),
     JWT_AUDIENCE: z.string().trim().min(1).default("conduit-api"),
@@ -232,6 +233,10 @@ export const environmentSchema = z
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       /** The largest `limit` a list accepts. */
       maxPageSize: env.MAX_PAGE_SIZE,
+    },
+    content: {
+      /** How long checking one article body may take before it is refused as too complex. */
+      markdownCheckTimeoutMs: env.MARKDOWN_CHECK_TIMEOUT_MS,
     },
     log: {
       level: env.LOG_LEVEL,

@@ -1,23 +1,18 @@
 import { Prisma } from "../../generated/prisma/client";
+import { uniqueFieldOf } from "../errors/to-app-error";
 import type { OffsetPage } from "../validation/paging";
 import type { Database } from "./prisma";
 
-/** The client a repository method runs on: the pool, or an open transaction. */
-export type DbClient = Database | Prisma.TransactionClient;
+/** An open transaction; repository methods that write take one from their service. */
 export type Transaction = Prisma.TransactionClient;
 
 /**
- * The shared plumbing of every repository: the client to use (the caller's
- * transaction when there is one), offset paging, and recognising the database
- * errors a repository turns into answers of its own.
+ * The shared plumbing of every repository: the pool, and offset paging. The
+ * helpers below run transactions and recognise the database errors services
+ * turn into answers of their own.
  */
 export abstract class Repository {
   constructor(protected readonly db: Database) {}
-
-  /** The caller's transaction if it passed one, else the pool. */
-  protected client(tx?: Transaction): DbClient {
-    return tx ?? this.db;
-  }
 
   /** Prisma's `skip`/`take` for an offset page. */
   protected pageArgs(page: OffsetPage): { skip: number; take: number } {
@@ -30,11 +25,16 @@ export function inTransaction<T>(db: Database, work: (tx: Transaction) => Promis
   return db.$transaction(work);
 }
 
-/** A unique constraint refused the write (optionally: on this column). */
-export function isUniqueViolation(error: unknown, column?: string): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") {
-    return false;
-  }
-  if (column === undefined) return true;
-  return JSON.stringify(error.meta ?? {}).includes(column);
+/** A unique constraint on `field` (camelCase, as in the schema) refused the write. */
+export function isUniqueViolation(error: unknown, field: string): boolean {
+  return (
+    error instanceof Prisma.PrismaClientKnownRequestError &&
+    error.code === "P2002" &&
+    uniqueFieldOf(error) === field
+  );
+}
+
+/** A foreign key refused the write: the row it refers to is gone. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2003";
 }

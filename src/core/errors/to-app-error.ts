@@ -35,6 +35,11 @@ export function validationErrorFromZod(error: z.ZodError): ValidationError {
   const errors: FieldErrors = {};
   for (const issue of error.issues) {
     const field = issue.path.findLast((segment) => typeof segment === "string") ?? "body";
+    if (issue.path.length === 0 && issue.code === "invalid_type") {
+      // The whole body (or query) is of the wrong kind, e.g. a JSON array.
+      (errors[field] ??= []).push("must be a JSON object");
+      continue;
+    }
     const messages = (errors[field] ??= []);
     if (!messages.includes(issue.message)) messages.push(issue.message);
   }
@@ -49,6 +54,8 @@ function fromPrismaError(error: Prisma.PrismaClientKnownRequestError): AppError 
       return new NotFoundError(error.meta?.modelName?.toString().toLowerCase() ?? "record");
     case "P2003":
       return new ConflictError("record", "refers to something that no longer exists");
+    // A transaction that outlived its time limit: the database is too busy.
+    case "P2028":
     case "P1001":
     case "P1003":
     case "P1017":
@@ -63,7 +70,7 @@ function fromPrismaError(error: Prisma.PrismaClientKnownRequestError): AppError 
  * by its fields or, for PostgreSQL, by its index name, which by PostgreSQL's
  * convention is `<table>_<column>_key`.
  */
-function uniqueFieldOf(error: Prisma.PrismaClientKnownRequestError): string | undefined {
+export function uniqueFieldOf(error: Prisma.PrismaClientKnownRequestError): string | undefined {
   const meta = error.meta as
     | {
         target?: string | string[];

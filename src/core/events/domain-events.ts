@@ -2,8 +2,9 @@
  * Changes the services announce once their transaction has committed, so that
  * other parts of the service (live delivery to clients, for one) can react to
  * changes made through any entry point. A change that rolled back is never
- * announced. Handlers run after the caller's answer is decided; one that
- * throws is logged and does not affect the change or other handlers.
+ * announced. Handlers are called as soon as the change commits, before the
+ * service returns, so they must hand slow work off rather than do it; one that
+ * throws or rejects is logged and affects neither the change nor other handlers.
  */
 export interface ArticleRef {
   id: number;

@@ -2,6 +2,11 @@ import { z } from "zod";
 import type { ZodOpenApiOperationObject, ZodOpenApiResponsesObject } from "zod-openapi";
 import { ErrorCode } from "../errors/app-error";
 
+/** A time in responses: ISO 8601 in UTC with milliseconds, as `Date#toISOString()` writes it. */
+export const timestampSchema = z
+  .string()
+  .meta({ format: "date-time", example: "2026-11-24T10:00:00.000Z" });
+
 /** The one error body (docs/adr/0003-one-error-format.md). */
 export const errorSchema = z
   .object({

@@ -13,6 +13,18 @@ export function envelopeContent<T extends z.ZodRawShape>(shape: T) {
 
 /** A record id in a path or body: digits, within PostgreSQL's integer range. */
 export const recordId = z
-  .union([z.string().regex(/^\d{1,10}$/), z.number().int()], { error: "must be a whole number" })
+  .union(
+    [
+      z.string().regex(/^\d{1,10}$/, "must be a whole number"),
+      z.number({ error: "must be a whole number" }),
+    ],
+    { error: "must be a whole number" },
+  )
   .transform(Number)
-  .pipe(z.number().min(1, "must be at least 1").max(2_147_483_647, "is too large"));
+  .pipe(
+    z
+      .number()
+      .refine(Number.isInteger, { message: "must be a whole number", abort: true })
+      .min(1, "must be at least 1")
+      .max(2_147_483_647, "is too large"),
+  );

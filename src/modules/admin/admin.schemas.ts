@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { timestampSchema } from "../../core/openapi/operation";
 import { requiredLine } from "../../core/validation/text";
 import { ROLES } from "../auth/permissions";
 
@@ -19,8 +20,6 @@ export const roleBody = z.object({
 
 export const banBody = z.object({ reason: requiredLine(500).optional() });
 
-const timestamp = z.string().meta({ format: "date-time" });
-
 const adminUser = z
   .object({
     username: z.string(),
@@ -29,7 +28,7 @@ const adminUser = z
     image: z.string().nullable(),
     role: z.enum(ROLES),
     status: z.enum(["ACTIVE", "BANNED"]),
-    createdAt: timestamp,
+    createdAt: timestampSchema,
   })
   .meta({ id: "AdminUser" });
 
@@ -47,7 +46,7 @@ export const auditLogResponse = z
         targetType: z.string(),
         targetId: z.string(),
         details: z.record(z.string(), z.unknown()),
-        createdAt: timestamp,
+        createdAt: timestampSchema,
       }),
     ),
     entriesCount: z.number().int(),

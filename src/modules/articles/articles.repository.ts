@@ -108,23 +108,34 @@ export class ArticlesRepository extends Repository {
     );
   }
 
-  async findBySlug(slug: string, viewerId?: number): Promise<ArticleRecord | null> {
+  /** By slug, or by id (for reading back what a write just changed, whose slug may change). */
+  async find(
+    where: { slug: string } | { id: number },
+    viewerId?: number,
+  ): Promise<ArticleRecord | null> {
     const row = await this.db.article.findUnique({
-      where: { slug },
+      where,
       select: { ...articleSelect(viewerId), body: true },
     });
     return row === null ? null : { ...toSummary(row), body: row.body };
   }
 
   /** The article's identity and owner, for permission checks and events. */
-  findRefBySlug(
-    slug: string,
-    tx?: Transaction,
-  ): Promise<(ArticleRef & { title: string; updatedAt: Date }) | null> {
-    return this.client(tx).article.findUnique({
+  findRefBySlug(slug: string): Promise<(ArticleRef & { title: string }) | null> {
+    return this.db.article.findUnique({
       where: { slug },
-      select: { id: true, slug: true, authorId: true, title: true, updatedAt: true },
+      select: { id: true, slug: true, authorId: true, title: true },
     });
+  }
+
+  /**
+   * Locks the article's row until the transaction ends, so concurrent updates
+   * take turns, and returns its current `updatedAt`; null when it is gone.
+   */
+  async lockForUpdate(tx: Transaction, id: number): Promise<{ updatedAt: Date } | null> {
+    const rows = await tx.$queryRaw<{ updated_at: Date }[]>`
+      SELECT updated_at FROM articles WHERE id = ${id} FOR UPDATE`;
+    return rows[0] === undefined ? null : { updatedAt: rows[0].updated_at };
   }
 
   async slugTaken(slug: string): Promise<boolean> {

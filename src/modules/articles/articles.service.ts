@@ -1,6 +1,6 @@
 import type { Database } from "../../core/database/prisma";
 import { inTransaction, isUniqueViolation } from "../../core/database/repository";
-import { ForbiddenError, NotFoundError } from "../../core/errors/app-error";
+import { ForbiddenError, NotFoundError, ValidationError } from "../../core/errors/app-error";
 import type { ArticleRef, DomainEvents } from "../../core/events/domain-events";
 import type { OffsetPage } from "../../core/validation/paging";
 import { type Actor, can } from "../auth/permissions";
@@ -12,8 +12,12 @@ import type {
   ArticlesRepository,
   ArticleSummary,
 } from "./articles.repository";
-import type { ArticleChangesInput, NewArticleInput } from "./articles.schemas";
+import { type ArticleChangesInput, BODY_MAX, type NewArticleInput } from "./articles.schemas";
+import type { MarkdownSafety } from "./markdown-safety";
 import { slugBase, suffixedSlug } from "./slug";
+
+/** `/api/articles/feed` is the feed, so no article may have the slug "feed". */
+const RESERVED_SLUGS = new Set(["feed"]);
 
 /** A collision on the slug is retried with a new random suffix this many times. */
 const SLUG_ATTEMPTS = 5;
@@ -23,8 +27,15 @@ interface ArticlesServiceDeps {
   articles: ArticlesRepository;
   tags: TagsService;
   moderation: ModerationService;
+  markdown: MarkdownSafety;
   events: DomainEvents;
 }
+
+const BODY_PROBLEMS = {
+  "unsafe-link": "may only link to http, https or mailto addresses, or relative ones",
+  unsettled: "holds HTML that could not be escaped safely",
+  "too-complex": "is too complex to check; nest lists, quotes or emphasis less deeply",
+} as const;
 
 export interface ArticlePage {
   articles: ArticleSummary[];
@@ -48,9 +59,12 @@ export class ArticlesService {
   }
 
   async get(slug: string, viewerId?: number): Promise<ArticleRecord> {
-    const article = await this.deps.articles.findBySlug(slug, viewerId);
-    if (article === null) throw new NotFoundError("article");
-    return article;
+    return this.found(await this.deps.articles.find({ slug }, viewerId));
+  }
+
+  /** Reads back an article a write has just changed, by id: its slug may have changed meanwhile. */
+  async getById(id: number, viewerId?: number): Promise<ArticleRecord> {
+    return this.found(await this.deps.articles.find({ id }, viewerId));
   }
 
   /** The article's identity and owner; 404 when there is no such article. */
@@ -62,6 +76,7 @@ export class ArticlesService {
 
   async create(author: Actor, input: NewArticleInput): Promise<ArticleRecord> {
     const { db, articles, tags, events } = this.deps;
+    const body = await this.safeBody(input.body);
     const base = slugBase(input.title);
     const article = await this.withUniqueSlug(await this.freeSlug(base), base, (slug) =>
       inTransaction(db, async (tx) =>
@@ -69,14 +84,14 @@ export class ArticlesService {
           slug,
           title: input.title,
           description: input.description,
-          body: input.body,
+          body,
           authorId: author.id,
           tagIds: await tags.idsFor(tx, input.tagList ?? []),
         }),
       ),
     );
     events.publish({ type: "article.created", article });
-    return this.get(article.slug, author.id);
+    return this.getById(article.id, author.id);
   }
 
   /**
@@ -91,18 +106,21 @@ export class ArticlesService {
     if (!can(actor, "article:update", { ownerId: current.authorId })) {
       throw new ForbiddenError("article");
     }
-    const { tagList, ...fields } = changes;
+    const { tagList, body, ...rest } = changes;
+    const fields = { ...rest, ...(body === undefined ? {} : { body: await this.safeBody(body) }) };
     const base = fields.title === undefined ? current.slug : slugBase(fields.title);
     const retitled = fields.title !== undefined && fields.title !== current.title;
     const firstSlug = retitled && base !== current.slug ? await this.freeSlug(base) : current.slug;
-    const updatedAt = new Date(Math.max(Date.now(), current.updatedAt.getTime() + 1));
 
     const article = await this.withUniqueSlug(firstSlug, base, (newSlug) =>
       inTransaction(db, async (tx) => {
+        const locked = await articles.lockForUpdate(tx, current.id);
+        if (locked === null) throw new NotFoundError("article");
         const updated = await articles.update(tx, current.id, {
           ...fields,
           slug: newSlug,
-          updatedAt,
+          // Always forward, even within the millisecond of the previous change.
+          updatedAt: new Date(Math.max(Date.now(), locked.updatedAt.getTime() + 1)),
           tagIds: tagList === undefined ? undefined : await tags.idsFor(tx, tagList),
         });
         await moderation.record(tx, actor, "update", {
@@ -119,7 +137,7 @@ export class ArticlesService {
       }),
     );
     events.publish({ type: "article.updated", article, previousSlug: current.slug });
-    return this.get(article.slug, actor.id);
+    return this.getById(article.id, actor.id);
   }
 
   /** Deleting someone else's article is moderation and is audited in the same transaction. */
@@ -143,9 +161,30 @@ export class ArticlesService {
     events.publish({ type: "article.deleted", article, deletedBy: actor.id });
   }
 
-  /** The plain slug if no article has it yet, else one with a random suffix. */
+  /**
+   * The body as it will be stored: raw HTML escaped, links checked. The length
+   * cap holds for the stored form too, so a body read back can be sent again.
+   */
+  private async safeBody(markdown: string): Promise<string> {
+    const verdict = await this.deps.markdown.check(markdown);
+    if (!verdict.ok) throw new ValidationError({ body: [BODY_PROBLEMS[verdict.problem]] });
+    if (verdict.markdown.length > BODY_MAX) {
+      throw new ValidationError({
+        body: [`is too long once its HTML is escaped (maximum is ${BODY_MAX} characters)`],
+      });
+    }
+    return verdict.markdown;
+  }
+
+  /** The plain slug if no article has it and no route needs it, else one with a random suffix. */
   private async freeSlug(base: string): Promise<string> {
-    return (await this.deps.articles.slugTaken(base)) ? suffixedSlug(base) : base;
+    const taken = RESERVED_SLUGS.has(base) || (await this.deps.articles.slugTaken(base));
+    return taken ? suffixedSlug(base) : base;
+  }
+
+  private found(article: ArticleRecord | null): ArticleRecord {
+    if (article === null) throw new NotFoundError("article");
+    return article;
   }
 
   /**

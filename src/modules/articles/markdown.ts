@@ -1,71 +1,119 @@
-import type { Nodes } from "mdast";
-import { fromMarkdown } from "mdast-util-from-markdown";
 import { parse, postprocess, preprocess } from "micromark";
+import { gfm } from "micromark-extension-gfm";
+import { decodeString } from "micromark-util-decode-string";
+import type { Event, Extension } from "micromark-util-types";
 
 /** Link and image targets a reader can follow safely; anything without a scheme is relative. */
 const SAFE_SCHEMES = new Set(["http", "https", "mailto"]);
 
+/**
+ * Escaping only ever removes `<`, so the loop ends; this bounds it for bodies
+ * whose escaping keeps revealing new HTML (each round is a full parse).
+ */
+const MAX_ROUNDS = 8;
+
+const COMMONMARK: Extension[] = [];
+/**
+ * GitHub's dialect, which many front ends render with. Where it parses
+ * differently in a way that matters here, the difference is its tables, which
+ * split cells before code spans pair up, so it is only consulted when a table
+ * is possible.
+ */
+const GFM: Extension[] = [gfm()];
+
 export type MarkdownCheck =
-  { ok: true; markdown: string } | { ok: false; problem: "unsafe-link"; url: string };
+  { ok: true; markdown: string } | { ok: false; problem: "unsafe-link" | "unsettled" };
 
 /**
  * Makes an article's Markdown safe for any front end to render, while keeping
- * what the author wrote readable (docs/api.md, "Content safety"):
- * - raw HTML (blocks and inline tags) is escaped, so `<script>` is shown as
- *   text, never run; code spans and code blocks are left exactly as written;
+ * what the author wrote readable (docs/adr/0014-content-safety.md):
+ * - raw HTML (blocks and inline tags, wherever they are) is escaped, so
+ *   `<script>` is shown as text, never run; code spans and code blocks are
+ *   left exactly as written;
  * - links, images and link definitions must point to http(s), mailto or a
  *   relative address, so `javascript:` and `data:` targets are refused.
- * Escaping is idempotent: text that has been through it parses to no HTML.
+ * Both rules are checked on what will be stored, under CommonMark and GFM
+ * alike: escaping can change how the rest parses, so it repeats until neither
+ * dialect finds HTML, and only then are the links read. What comes out parses
+ * to no HTML, so checking it again changes nothing.
+ *
+ * Parsing is CPU-bound and some inputs are slow, so this runs in a worker
+ * thread with a deadline (markdown-safety.ts), never on the event loop.
  */
 export function safeMarkdown(markdown: string): MarkdownCheck {
-  let unsafeUrl: string | undefined;
-  visit(fromMarkdown(markdown), (node) => {
-    if (
-      (node.type === "link" || node.type === "image" || node.type === "definition") &&
-      unsafeUrl === undefined &&
-      !isSafeUrl(node.url)
-    ) {
-      unsafeUrl = node.url;
+  let text = markdown;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const dialects = text.includes("|") ? [COMMONMARK, GFM] : [COMMONMARK];
+    const parses = dialects.map((extensions) => tokenize(text, extensions));
+    const html = mergeRanges(parses.flatMap((events) => htmlRanges(events)));
+    if (html.length === 0) {
+      const urls = parses.flatMap((events) => linkTargets(events, text));
+      return urls.every(isSafeUrl)
+        ? { ok: true, markdown: text }
+        : { ok: false, problem: "unsafe-link" };
     }
-  });
-  if (unsafeUrl !== undefined) return { ok: false, problem: "unsafe-link", url: unsafeUrl };
-
-  let result = "";
-  let copied = 0;
-  for (const [start, end] of htmlRanges(markdown)) {
-    result += markdown.slice(copied, start) + markdown.slice(start, end).replaceAll("<", "&lt;");
-    copied = end;
+    text = escapeRanges(text, html);
   }
-  return { ok: true, markdown: result + markdown.slice(copied) };
+  return { ok: false, problem: "unsettled" };
 }
 
-function visit(node: Nodes, onNode: (node: Nodes) => void): void {
-  onNode(node);
-  if ("children" in node) for (const child of node.children) visit(child, onNode);
-}
-
-function isSafeUrl(url: string): boolean {
-  // Browsers ignore whitespace and control characters inside a scheme.
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.replace(/[\s\p{Cc}]/gu, ""));
-  return scheme === null || SAFE_SCHEMES.has(scheme[1]!.toLowerCase());
-}
-
-/**
- * Where the raw HTML is, from the parser's tokens rather than the syntax tree:
- * the tree folds an image's alt text to a plain string and loses the HTML in
- * it, while the tokens keep every HTML span, wherever it sits.
- */
-function htmlRanges(markdown: string): Array<[number, number]> {
-  const events = postprocess(
-    parse()
+function tokenize(markdown: string, extensions: Extension[]): Event[] {
+  return postprocess(
+    parse({ extensions })
       .document()
       .write(preprocess()(markdown, undefined, true)),
   );
+}
+
+function htmlRanges(events: Event[]): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   for (const [kind, token] of events) {
     if (kind === "enter" && (token.type === "htmlFlow" || token.type === "htmlText")) {
       ranges.push([token.start.offset, token.end.offset]);
     }
   }
-  return ranges.sort((a, b) => a[0] - b[0]);
+  return ranges;
+}
+
+/** The targets of inline links and images, link definitions and autolinks, decoded as a renderer would. */
+function linkTargets(events: Event[], markdown: string): string[] {
+  const targets: string[] = [];
+  for (const [kind, token] of events) {
+    if (
+      kind === "enter" &&
+      (token.type === "resourceDestinationString" ||
+        token.type === "definitionDestinationString" ||
+        token.type === "autolinkProtocol")
+    ) {
+      targets.push(decodeString(markdown.slice(token.start.offset, token.end.offset)));
+    }
+  }
+  return targets;
+}
+
+/** Sorted, with overlapping ranges (one from each dialect) joined. */
+function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
+  const merged: Array<[number, number]> = [];
+  for (const [start, end] of ranges.sort((a, b) => a[0] - b[0])) {
+    const last = merged.at(-1);
+    if (last !== undefined && start <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  return merged;
+}
+
+function escapeRanges(markdown: string, ranges: Array<[number, number]>): string {
+  let result = "";
+  let copied = 0;
+  for (const [start, end] of ranges) {
+    result += markdown.slice(copied, start) + markdown.slice(start, end).replaceAll("<", "&lt;");
+    copied = end;
+  }
+  return result + markdown.slice(copied);
+}
+
+function isSafeUrl(url: string): boolean {
+  // Browsers ignore whitespace and control characters inside a scheme.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.replace(/[\s\p{Cc}]/gu, ""));
+  return scheme === null || SAFE_SCHEMES.has(scheme[1]!.toLowerCase());
 }

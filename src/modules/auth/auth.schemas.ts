@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { timestampSchema } from "../../core/openapi/operation";
 import { BLANK, stringType } from "../../core/validation/text";
 import { envelopeContent } from "../../core/validation/envelope";
 import { emailSchema } from "../users/users.schemas";
@@ -19,16 +20,14 @@ export const refreshBody = z.object({ refreshToken: requiredString(256).optional
 
 export const sessionIdParams = z.object({ id: z.string().max(64, "is not a session id") });
 
-const timestamp = z.string().meta({ format: "date-time" });
-
 export const sessionListResponse = z
   .object({
     sessions: z.array(
       z.object({
         id: z.string(),
-        createdAt: timestamp,
-        lastUsedAt: timestamp,
-        expiresAt: timestamp,
+        createdAt: timestampSchema,
+        lastUsedAt: timestampSchema,
+        expiresAt: timestampSchema,
         userAgent: z.string().nullable(),
         ip: z.string().nullable(),
         current: z.boolean().meta({ description: "The session of this request's token." }),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { timestampSchema } from "../../core/openapi/operation";
 import { envelopeContent, recordId } from "../../core/validation/envelope";
 import { requiredText } from "../../core/validation/text";
 import { slugParams } from "../articles/articles.schemas";
@@ -13,13 +14,11 @@ export const newCommentBody = z.object({
 
 export const commentParams = slugParams.extend({ id: recordId });
 
-const timestamp = z.string().meta({ format: "date-time" });
-
 export const commentSchema = z
   .object({
     id: z.number().int(),
-    createdAt: timestamp,
-    updatedAt: timestamp,
+    createdAt: timestampSchema,
+    updatedAt: timestampSchema,
     body: z.string(),
     author: profileSchema,
   })

@@ -1,5 +1,6 @@
 import type { Database } from "../../core/database/prisma";
 import { inTransaction } from "../../core/database/repository";
+import { inArticleTransaction } from "../articles/article-transaction";
 import { ForbiddenError, NotFoundError } from "../../core/errors/app-error";
 import type { DomainEvents } from "../../core/events/domain-events";
 import type { ArticlesService } from "../articles/articles.service";
@@ -29,7 +30,7 @@ export class CommentsService {
   async add(authorId: number, slug: string, body: string): Promise<CommentRecord> {
     const { db, comments, articles, notifications, events } = this.deps;
     const article = await articles.ref(slug);
-    const { comment, published } = await inTransaction(db, async (tx) => {
+    const { comment, published } = await inArticleTransaction(db, async (tx) => {
       const created = await comments.create(tx, { articleId: article.id, authorId, body });
       const notified = await notifications.notify(tx, {
         recipientId: article.authorId,

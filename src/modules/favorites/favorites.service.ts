@@ -1,5 +1,5 @@
 import type { Database } from "../../core/database/prisma";
-import { inTransaction } from "../../core/database/repository";
+import { inArticleTransaction } from "../articles/article-transaction";
 import type { DomainEvent, DomainEvents } from "../../core/events/domain-events";
 import type { ArticleRecord } from "../articles/articles.repository";
 import type { ArticlesService } from "../articles/articles.service";
@@ -25,7 +25,7 @@ export class FavoritesService {
   async favorite(userId: number, slug: string): Promise<ArticleRecord> {
     const { db, favorites, articles, notifications, events } = this.deps;
     const article = await articles.ref(slug);
-    const published = await inTransaction(db, async (tx): Promise<DomainEvent[]> => {
+    const published = await inArticleTransaction(db, async (tx): Promise<DomainEvent[]> => {
       if (!(await favorites.add(tx, userId, article.id))) return [];
       const favoritesCount = await favorites.adjustCount(tx, article.id, 1);
       return [
@@ -39,18 +39,18 @@ export class FavoritesService {
       ];
     });
     events.publish(...published);
-    return articles.get(slug, userId);
+    return articles.getById(article.id, userId);
   }
 
   async unfavorite(userId: number, slug: string): Promise<ArticleRecord> {
     const { db, favorites, articles, events } = this.deps;
     const article = await articles.ref(slug);
-    const published = await inTransaction(db, async (tx): Promise<DomainEvent[]> => {
+    const published = await inArticleTransaction(db, async (tx): Promise<DomainEvent[]> => {
       if (!(await favorites.remove(tx, userId, article.id))) return [];
       const favoritesCount = await favorites.adjustCount(tx, article.id, -1);
       return [{ type: "article.unfavorited", article, userId, favoritesCount }];
     });
     events.publish(...published);
-    return articles.get(slug, userId);
+    return articles.getById(article.id, userId);
   }
 }

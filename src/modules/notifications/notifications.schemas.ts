@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { timestampSchema } from "../../core/openapi/operation";
 import { recordId } from "../../core/validation/envelope";
 import { offsetPaging } from "../../core/validation/paging";
 import { profileSchema } from "../profiles/profiles.schemas";
@@ -35,7 +36,7 @@ export const notificationSchema = z
     id: z.number().int(),
     kind: z.enum(["follow", "favorite", "comment"]),
     read: z.boolean(),
-    createdAt: z.string().meta({ format: "date-time" }),
+    createdAt: timestampSchema,
     actor: profileSchema.meta({ description: "Who caused it." }),
     article: z
       .object({ slug: z.string(), title: z.string() })

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { usernameSchema } from "../users/users.schemas";
+import { usernameInPath } from "../users/users.schemas";
 
-export const usernameParams = z.object({ username: usernameSchema });
+export const usernameParams = z.object({ username: usernameInPath });
 
 export const profileSchema = z
   .object({

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { envelopeContent } from "../../core/validation/envelope";
-import { clearableHttpUrl, clearableText, requiredLine } from "../../core/validation/text";
+import {
+  BLANK,
+  clearableHttpUrl,
+  clearableText,
+  requiredLine,
+  stringType,
+} from "../../core/validation/text";
 import { passwordSchema } from "../auth/password-policy";
 
 export const USERNAME_MAX = 40;
@@ -9,10 +15,17 @@ const BIO_MAX = 2_000;
 const IMAGE_URL_MAX = 2_048;
 
 /** Letters, digits, `_`, `.` and `-`, starting with a letter or digit: safe in a URL path. */
-export const usernameSchema = requiredLine(USERNAME_MAX).regex(
-  /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-  "may only contain letters, digits, '_', '.' and '-', and must start with a letter or digit",
-);
+const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const USERNAME_RULE =
+  "may only contain letters, digits, '_', '.' and '-', and must start with a letter or digit";
+
+export const usernameSchema = requiredLine(USERNAME_MAX).regex(USERNAME_PATTERN, USERNAME_RULE);
+
+/** A username in a path, matched as given: no trimming or normalising. */
+export const usernameInPath = stringType
+  .min(1, BLANK)
+  .max(USERNAME_MAX, `is too long (maximum is ${USERNAME_MAX} characters)`)
+  .regex(USERNAME_PATTERN, USERNAME_RULE);
 
 export const emailSchema = requiredLine(EMAIL_MAX).pipe(z.email({ error: "is invalid" }));
 
