@@ -12,14 +12,13 @@ const SAFE_SCHEMES = new Set(["http", "https", "mailto"]);
  */
 const MAX_ROUNDS = 8;
 
-const COMMONMARK: Extension[] = [];
 /**
- * GitHub's dialect, which many front ends render with. Where it parses
- * differently in a way that matters here, the difference is its tables, which
- * split cells before code spans pair up, so it is only consulted when a table
- * is possible.
+ * CommonMark, and GitHub's dialect, which many front ends render with. They
+ * find HTML in different places (GFM's tables split code spans at `|`, its
+ * footnotes and bare-URL autolinks take in text CommonMark reads otherwise),
+ * so every body is read both ways.
  */
-const GFM: Extension[] = [gfm()];
+const DIALECTS: Extension[][] = [[], [gfm()]];
 
 export type MarkdownCheck =
   { ok: true; markdown: string } | { ok: false; problem: "unsafe-link" | "unsettled" };
@@ -43,8 +42,7 @@ export type MarkdownCheck =
 export function safeMarkdown(markdown: string): MarkdownCheck {
   let text = markdown;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const dialects = text.includes("|") ? [COMMONMARK, GFM] : [COMMONMARK];
-    const parses = dialects.map((extensions) => tokenize(text, extensions));
+    const parses = DIALECTS.map((extensions) => tokenize(text, extensions));
     const html = mergeRanges(parses.flatMap((events) => htmlRanges(events)));
     if (html.length === 0) {
       const urls = parses.flatMap((events) => linkTargets(events, text));
