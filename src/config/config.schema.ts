@@ -109,8 +109,7 @@ export const environmentSchema = z
     TRUST_PROXY: trustProxy.default(false),
     SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(10_000),
     MAX_PAGE_SIZE: integer(1, 1_000).default(100),
-    // Includes starting a worker thread (a few hundred ms when running from source).
-    MARKDOWN_CHECK_TIMEOUT_MS: integer(1_000, 60_000).default(5_000),
+    MARKDOWN_CHECK_TIMEOUT_MS: integer(100, 60_000).default(5_000),
 
     JWT_ISSUER: z.string().trim().min(1).default("conduit-api"),
     JWT_AUDIENCE: z.string().trim().min(1).default("conduit-api"),

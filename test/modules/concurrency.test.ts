@@ -1,9 +1,8 @@
 import type { Role } from "../../src/generated/prisma/client";
 import { postJson, tokenHeader, uniqueName } from "../support/auth";
-import { resetState } from "../support/database";
 import { slugBase } from "../../src/modules/articles/slug";
 import { createArticle, createComment, createUser } from "../support/factories";
-import { startTestService, type TestService } from "../support/service";
+import { useTestService } from "../support/service";
 
 interface Member {
   id: number;
@@ -62,14 +61,7 @@ function raceOutcome(answer: Answer, successes: readonly number[]): unknown {
 }
 
 describe("concurrent requests", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
 
   /**

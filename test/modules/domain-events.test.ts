@@ -1,4 +1,5 @@
 import type { DomainEvent } from "../../src/core/events/domain-events";
+import { favoriteArticle, updateArticle } from "../support/api";
 import {
   postJson,
   registerUser,
@@ -6,22 +7,17 @@ import {
   tokenHeader,
   type RegisteredUser,
 } from "../support/auth";
-import { resetState, withAuditInsertsFailing } from "../support/database";
+import { withAuditInsertsFailing } from "../support/database";
 import { createArticle, createComment } from "../support/factories";
 import { capturingLogger } from "../support/logs";
-import { startTestService, type TestService } from "../support/service";
+import { startTestService, useTestService } from "../support/service";
 
 describe("domain events published by REST calls", () => {
-  let service: TestService;
+  const service = useTestService();
   let events: DomainEvent[];
   let unsubscribe: () => void;
 
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(async () => {
-    await resetState(service.container);
+  beforeEach(() => {
     events = [];
     unsubscribe = service.container.events.subscribe((event) => {
       events.push(event);
@@ -351,12 +347,9 @@ describe("domain events published by REST calls", () => {
       const stored = await createArticle(db(), author.id);
 
       await withAuditInsertsFailing(db(), async () => {
-        const response = await postJson(
-          api(`/articles/${stored.slug}`),
-          { article: { title: "Rolled back" } },
-          tokenHeader(admin.token),
-          "PUT",
-        );
+        const response = await updateArticle(service, admin.token, stored.slug, {
+          title: "Rolled back",
+        });
         await response.text();
         expect(response.status).toBeGreaterThanOrEqual(500);
       });
@@ -387,10 +380,7 @@ describe("domain events published by REST calls", () => {
         const reader = await registerUser(logged);
         const stored = await createArticle(logged.container.db, author.id);
 
-        const response = await fetch(`${logged.url}/api/articles/${stored.slug}/favorite`, {
-          method: "POST",
-          headers: tokenHeader(reader.token),
-        });
+        const response = await favoriteArticle(logged, reader.token, stored.slug);
         expect(response.status).toBe(200);
         expect(
           ((await response.json()) as { article: { favoritesCount: number } }).article,

@@ -1,48 +1,32 @@
-import { randomUUID } from "node:crypto";
+import { postArticle, postComment, updateArticle } from "../support/api";
 import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../support/auth";
 import { resetState } from "../support/database";
 import { createArticle, createComment } from "../support/factories";
-import { startTestService, type TestService } from "../support/service";
+import { ownRedisPrefix, startTestService, useTestService } from "../support/service";
 
 const TOO_MANY = { requests: ["are too many, try again later"] };
 
-/** A Redis key sub-prefix of its own, so this service's counters meet no other's. */
-function ownPrefix(name: string): string {
-  return `${process.env.REDIS_KEY_PREFIX}${name}-${randomUUID().slice(0, 8)}:`;
-}
-
 describe("per-user write limits", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService({
-      env: {
-        REDIS_KEY_PREFIX: ownPrefix("write-limits"),
-        ARTICLE_WRITES_PER_USER_PER_HOUR: "3",
-        COMMENTS_PER_USER_PER_MINUTE: "2",
-        FAVORITES_PER_USER_PER_MINUTE: "2",
-        FOLLOWS_PER_USER_PER_MINUTE: "2",
-      },
-    });
+  const service = useTestService({
+    env: {
+      REDIS_KEY_PREFIX: ownRedisPrefix("write-limits"),
+      ARTICLE_WRITES_PER_USER_PER_HOUR: "3",
+      COMMENTS_PER_USER_PER_MINUTE: "2",
+      FAVORITES_PER_USER_PER_MINUTE: "2",
+      FOLLOWS_PER_USER_PER_MINUTE: "2",
+    },
   });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
   const send = (method: string, path: string, user: RegisteredUser) =>
     fetch(api(path), { method, headers: tokenHeader(user.token) });
 
   const newArticle = (user: RegisteredUser, title: string) =>
-    postJson(
-      api("/articles"),
-      { article: { title, description: "About it", body: "Text" } },
-      tokenHeader(user.token),
-    );
+    postArticle(service, user.token, { title, description: "About it", body: "Text" });
   const editArticle = (user: RegisteredUser, slug: string, changes: Record<string, unknown>) =>
-    postJson(api(`/articles/${slug}`), { article: changes }, tokenHeader(user.token), "PUT");
+    updateArticle(service, user.token, slug, changes);
   const comment = (user: RegisteredUser, slug: string, body: string) =>
-    postJson(api(`/articles/${slug}/comments`), { comment: { body } }, tokenHeader(user.token));
+    postComment(service, user.token, slug, body);
 
   /** The limit headers of an allowed answer, and that it was allowed. */
   async function expectAllowed(
@@ -277,11 +261,7 @@ describe("per-user write limits", () => {
         const user = await registerUser(relaxed);
         const article = await createArticle(relaxed.container.db, author.id);
         for (let i = 0; i < 4; i++) {
-          const response = await postJson(
-            `${relaxed.url}/api/articles/${article.slug}/comments`,
-            { comment: { body: `Comment ${i}` } },
-            tokenHeader(user.token),
-          );
+          const response = await postComment(relaxed, user.token, article.slug, `Comment ${i}`);
           expect(response.status).toBe(201);
           expect(response.headers.get("ratelimit-policy")).toBe("100000;w=60");
         }

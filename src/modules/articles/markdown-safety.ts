@@ -5,7 +5,7 @@ import type { MarkdownCheck } from "./markdown";
 export type MarkdownVerdict = MarkdownCheck | { ok: false; problem: "too-complex" };
 
 export interface MarkdownSafetyOptions {
-  /** How long one body may take to check, queueing included. */
+  /** How long one body may take to check, queueing included (starting a thread is not). */
   timeoutMs: number;
   maxThreads: number;
 }
@@ -18,22 +18,35 @@ export interface MarkdownSafetyOptions {
  */
 export class MarkdownSafety {
   private pool: Piscina | undefined;
+  /** Settles once a thread has answered a trivial task, i.e. is running. */
+  private warm: Promise<unknown> | undefined;
 
   constructor(private readonly options: MarkdownSafetyOptions) {}
 
   async check(markdown: string): Promise<MarkdownVerdict> {
+    const pool = this.workers();
+    // Starting a thread (loading the parser) is not the body's fault, so it
+    // does not count against the body's deadline.
+    this.warm ??= pool.run("").catch((error: unknown) => {
+      this.warm = undefined;
+      throw error;
+    });
+    await this.warm;
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
-      return (await this.workers().run(markdown, { signal })) as MarkdownCheck;
+      return (await pool.run(markdown, { signal })) as MarkdownCheck;
     } catch (error) {
-      if (signal.aborted) return { ok: false, problem: "too-complex" };
-      throw error;
+      if (!signal.aborted) throw error;
+      // The thread that ran it is being replaced; the next check waits for it.
+      this.warm = undefined;
+      return { ok: false, problem: "too-complex" };
     }
   }
 
   async close(): Promise<void> {
     await this.pool?.destroy();
     this.pool = undefined;
+    this.warm = undefined;
   }
 
   private workers(): Piscina {

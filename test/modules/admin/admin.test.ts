@@ -1,4 +1,5 @@
 import type { Role } from "../../../src/generated/prisma/client";
+import { auth, expectErrorWithCode, json, type AuditPage } from "../../support/api";
 import {
   postJson,
   registerUser,
@@ -8,7 +9,7 @@ import {
 } from "../../support/auth";
 import { resetState, withAuditInsertsFailing } from "../../support/database";
 import { createUser } from "../../support/factories";
-import { startTestService, type TestService } from "../../support/service";
+import { startTestService, useTestService } from "../../support/service";
 
 interface AdminUser {
   username: string;
@@ -25,34 +26,10 @@ interface UsersPage {
   usersCount: number;
 }
 
-interface AuditEntry {
-  id: number;
-  action: string;
-  actor: string | null;
-  targetType: string;
-  targetId: string;
-  details: Record<string, unknown>;
-  createdAt: string;
-}
-
-interface AuditPage {
-  entries: AuditEntry[];
-  entriesCount: number;
-}
-
 describe("administration", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
-  const auth = (token?: string): Record<string, string> =>
-    token === undefined ? {} : tokenHeader(token);
 
   const get = (path: string, token?: string) => fetch(api(path), { headers: auth(token) });
   const listUsers = (query: string, token?: string) => get(`/admin/users${query}`, token);
@@ -79,27 +56,15 @@ describe("administration", () => {
   const auditRows = () => db().auditLog.findMany({ orderBy: { id: "asc" } });
   const stored = (id: number) => db().user.findUniqueOrThrow({ where: { id } });
 
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    return JSON.parse(text) as T;
-  }
-
-  /** The error envelope with its code and request id. */
+  /** The error envelope with its code and request id, and nothing else. */
   async function expectError(
     response: Response,
     status: number,
     code: string,
     errors?: Record<string, string[]>,
   ): Promise<void> {
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-    const body = JSON.parse(text) as Record<string, unknown>;
-    expect(body).toMatchObject({ code, requestId: response.headers.get("x-request-id") });
+    const body = await expectErrorWithCode(response, status, code, errors);
     expect(Object.keys(body).sort()).toEqual(["code", "errors", "requestId"]);
-    if (errors !== undefined) expect(body.errors).toEqual(errors);
   }
 
   describe("GET /api/admin/users", () => {

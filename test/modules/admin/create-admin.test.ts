@@ -8,8 +8,8 @@ import {
   usernameFromEmail,
 } from "../../../src/modules/admin/create-admin";
 import { postJson, registerUser, registerWithRole, tokenHeader } from "../../support/auth";
-import { resetState, withAuditInsertsFailing } from "../../support/database";
-import { startTestService, type TestService } from "../../support/service";
+import { withAuditInsertsFailing } from "../../support/database";
+import { useTestService } from "../../support/service";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -33,14 +33,7 @@ async function runCommand(
 }
 
 describe("admin:create", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const auditRows = () => db().auditLog.findMany({ orderBy: { id: "asc" } });
 

@@ -1,131 +1,51 @@
 import {
-  postJson,
-  registerUser,
-  tokenHeader,
-  uniqueName,
-  type RegisteredUser,
-} from "../../support/auth";
-import { resetState } from "../../support/database";
+  ARTICLE_SUMMARY_KEYS,
+  auth,
+  expectErrorWithCode,
+  favoriteArticle,
+  followUser,
+  jsonWithContentType,
+  NO_ARTICLES,
+  publishArticle,
+  unfollowUser,
+  type Article,
+  type ArticlePage,
+} from "../../support/api";
+import { registerUser, uniqueName, type RegisteredUser } from "../../support/auth";
 import { createArticle } from "../../support/factories";
-import { startTestService, type TestService } from "../../support/service";
-
-interface Profile {
-  username: string;
-  bio: string | null;
-  image: string | null;
-  following: boolean;
-}
-
-interface Article {
-  slug: string;
-  title: string;
-  description: string;
-  body: string;
-  tagList: string[];
-  createdAt: string;
-  updatedAt: string;
-  favorited: boolean;
-  favoritesCount: number;
-  author: Profile;
-}
-
-type ArticleSummary = Omit<Article, "body">;
-
-interface ArticlePage {
-  articles: ArticleSummary[];
-  articlesCount: number;
-}
-
-const SUMMARY_KEYS = [
-  "author",
-  "createdAt",
-  "description",
-  "favorited",
-  "favoritesCount",
-  "slug",
-  "tagList",
-  "title",
-  "updatedAt",
-];
+import { useTestService } from "../../support/service";
 
 describe("article lists and the feed", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
-  const auth = (token?: string): Record<string, string> =>
-    token === undefined ? {} : tokenHeader(token);
 
   const list = (query = "", token?: string) =>
     fetch(api(`/articles${query}`), { headers: auth(token) });
   const feed = (query = "", token?: string) =>
     fetch(api(`/articles/feed${query}`), { headers: auth(token) });
   const follow = async (follower: RegisteredUser, followed: RegisteredUser) => {
-    const res = await fetch(api(`/profiles/${followed.username}/follow`), {
-      method: "POST",
-      headers: auth(follower.token),
-    });
-    expect(res.status).toBe(200);
+    expect((await followUser(service, follower.token, followed.username)).status).toBe(200);
   };
   const favorite = async (user: RegisteredUser, slug: string) => {
-    const res = await fetch(api(`/articles/${slug}/favorite`), {
-      method: "POST",
-      headers: auth(user.token),
-    });
-    expect(res.status).toBe(200);
+    expect((await favoriteArticle(service, user.token, slug)).status).toBe(200);
   };
 
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-    return JSON.parse(text) as T;
-  }
-
-  const page = async (res: Response) => json<ArticlePage>(res);
+  const page = async (res: Response) => jsonWithContentType<ArticlePage>(res);
   const slugsOf = (result: ArticlePage) => result.articles.map((article) => article.slug);
 
   /** Publishes through the API, one after the other, so creation order is newest last. */
-  async function publish(user: RegisteredUser, tagList: string[] = []): Promise<Article> {
-    const res = await postJson(
-      api("/articles"),
-      {
-        article: {
-          title: `Article ${uniqueName("t")}`,
-          description: "What it is about",
-          body: "The body of it.",
-          tagList,
-        },
-      },
-      tokenHeader(user.token),
-    );
-    return (await json<{ article: Article }>(res, 201)).article;
-  }
-
-  /** The RealWorld error envelope, with its code and the request id; returns the errors. */
-  async function expectError(
-    response: Response,
-    status: number,
-    code: string,
-  ): Promise<Record<string, string[]>> {
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-    const body = JSON.parse(text) as { errors: Record<string, string[]> };
-    expect(body).toMatchObject({ code, requestId: response.headers.get("x-request-id") });
-    return body.errors;
-  }
+  const publish = (user: RegisteredUser, tagList: string[] = []): Promise<Article> =>
+    publishArticle(service, user.token, {
+      title: `Article ${uniqueName("t")}`,
+      description: "What it is about",
+      body: "The body of it.",
+      tagList,
+    });
 
   describe("GET /api/articles", () => {
     it("when there are no articles, then 200 with an empty list and a count of 0", async () => {
-      expect(await page(await list())).toEqual({ articles: [], articlesCount: 0 });
+      expect(await page(await list())).toEqual(NO_ARTICLES);
     });
 
     it("when articles are listed, then each is the Article without body", async () => {
@@ -135,7 +55,7 @@ describe("article lists and the feed", () => {
       expect(result.articlesCount).toBe(1);
       const [listed] = result.articles;
       expect(listed).not.toHaveProperty("body");
-      expect(Object.keys(listed!).sort()).toEqual(SUMMARY_KEYS);
+      expect(Object.keys(listed!).sort()).toEqual(ARTICLE_SUMMARY_KEYS);
       // toEqual treats the undefined body as absent; the key check above holds it to that.
       expect(listed).toEqual({ ...created, body: undefined, tagList: ["dragons", "training"] });
     });
@@ -199,7 +119,7 @@ describe("article lists and the feed", () => {
       expect(result.articlesCount).toBe(2);
       expect(slugsOf(result)).toEqual([alsoDragons.slug, dragons.slug]);
       expect(result.articles[1]!.tagList).toEqual(["dragons", "training"]);
-      expect(await page(await list("?tag=unicorns"))).toEqual({ articles: [], articlesCount: 0 });
+      expect(await page(await list("?tag=unicorns"))).toEqual(NO_ARTICLES);
     });
 
     it("when filtered by author, then only that author's articles are listed and counted", async () => {
@@ -220,10 +140,7 @@ describe("article lists and the feed", () => {
     it("when the author is unknown, then 200 with an empty list", async () => {
       const author = await registerUser(service);
       await publish(author);
-      expect(await page(await list("?author=nobody_here"))).toEqual({
-        articles: [],
-        articlesCount: 0,
-      });
+      expect(await page(await list("?author=nobody_here"))).toEqual(NO_ARTICLES);
     });
 
     it("when filtered by favorited, then only articles that user favorited are listed and counted", async () => {
@@ -244,14 +161,8 @@ describe("article lists and the feed", () => {
       const forFan = await page(await list(`?favorited=${fan.username}`, fan.token));
       expect(forFan.articles.map((article) => article.favorited)).toEqual([true, true]);
 
-      expect(await page(await list(`?favorited=${author.username}`))).toEqual({
-        articles: [],
-        articlesCount: 0,
-      });
-      expect(await page(await list("?favorited=nobody_here"))).toEqual({
-        articles: [],
-        articlesCount: 0,
-      });
+      expect(await page(await list(`?favorited=${author.username}`))).toEqual(NO_ARTICLES);
+      expect(await page(await list("?favorited=nobody_here"))).toEqual(NO_ARTICLES);
     });
 
     it("when filters are combined, then an article must match all of them", async () => {
@@ -275,7 +186,7 @@ describe("article lists and the feed", () => {
       expect(byAuthorAndFavorited.articlesCount).toBe(1);
 
       const byTagAndFavorited = await page(await list(`?tag=training&favorited=${fan.username}`));
-      expect(byTagAndFavorited).toEqual({ articles: [], articlesCount: 0 });
+      expect(byTagAndFavorited).toEqual(NO_ARTICLES);
 
       const all = await page(
         await list(`?tag=dragons&author=${jake.username}&favorited=${fan.username}&limit=10`),
@@ -321,21 +232,29 @@ describe("article lists and the feed", () => {
       ["offset=2.5", "offset", "must be a whole number"],
       ["limit=1&limit=2", "limit", "must be a whole number"],
     ])("when the query has %s, then 422 naming %s (never 500)", async (query, field, message) => {
-      const errors = await expectError(await list(`?${query}`), 422, "VALIDATION_FAILED");
+      const { errors } = await expectErrorWithCode(
+        await list(`?${query}`),
+        422,
+        "VALIDATION_FAILED",
+      );
       expect(errors).toEqual({ [field]: [message] });
     });
 
     it("when limit is above the maximum page size, then 422 naming limit", async () => {
       const max = service.container.config.http.maxPageSize;
       expect(max).toBe(100);
-      const errors = await expectError(await list(`?limit=${max + 1}`), 422, "VALIDATION_FAILED");
+      const { errors } = await expectErrorWithCode(
+        await list(`?limit=${max + 1}`),
+        422,
+        "VALIDATION_FAILED",
+      );
       expect(errors).toEqual({ limit: [`must be at most ${max}`] });
     });
 
     it.each(["tag", "author", "favorited"])(
       "when %s is repeated in the query, then 422 naming it (never 500)",
       async (field) => {
-        const errors = await expectError(
+        const { errors } = await expectErrorWithCode(
           await list(`?${field}=a&${field}=b`),
           422,
           "VALIDATION_FAILED",
@@ -356,12 +275,16 @@ describe("article lists and the feed", () => {
 
   describe("GET /api/articles/feed", () => {
     it("when no token is sent, then 401 token 'is missing'", async () => {
-      const errors = await expectError(await feed(), 401, "UNAUTHENTICATED");
+      const { errors } = await expectErrorWithCode(await feed(), 401, "UNAUTHENTICATED");
       expect(errors).toEqual({ token: ["is missing"] });
     });
 
     it("when the token is garbage, then 401 token 'is invalid'", async () => {
-      const errors = await expectError(await feed("", "not-a-jwt"), 401, "UNAUTHENTICATED");
+      const { errors } = await expectErrorWithCode(
+        await feed("", "not-a-jwt"),
+        401,
+        "UNAUTHENTICATED",
+      );
       expect(errors).toEqual({ token: ["is invalid"] });
     });
 
@@ -369,10 +292,7 @@ describe("article lists and the feed", () => {
       const author = await registerUser(service);
       await publish(author);
       const newcomer = await registerUser(service);
-      expect(await page(await feed("", newcomer.token))).toEqual({
-        articles: [],
-        articlesCount: 0,
-      });
+      expect(await page(await feed("", newcomer.token))).toEqual(NO_ARTICLES);
     });
 
     it("when the caller follows authors, then only their articles are listed, newest first, with following true", async () => {
@@ -424,12 +344,9 @@ describe("article lists and the feed", () => {
       await publish(followed);
       await follow(reader, followed);
       expect((await page(await feed("", reader.token))).articlesCount).toBe(1);
-      const res = await fetch(api(`/profiles/${followed.username}/follow`), {
-        method: "DELETE",
-        headers: auth(reader.token),
-      });
+      const res = await unfollowUser(service, reader.token, followed.username);
       expect(res.status).toBe(200);
-      expect(await page(await feed("", reader.token))).toEqual({ articles: [], articlesCount: 0 });
+      expect(await page(await feed("", reader.token))).toEqual(NO_ARTICLES);
     });
 
     it("when the feed is longer than 20, then 20 are returned by default with the full count", async () => {
@@ -450,7 +367,7 @@ describe("article lists and the feed", () => {
       ["offset=-1", "offset"],
     ])("when the query has %s, then 422 naming %s (never 500)", async (query, field) => {
       const reader = await registerUser(service);
-      const errors = await expectError(
+      const { errors } = await expectErrorWithCode(
         await feed(`?${query}`, reader.token),
         422,
         "VALIDATION_FAILED",

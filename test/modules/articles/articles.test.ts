@@ -1,26 +1,16 @@
+import {
+  ARTICLE_KEYS,
+  auth,
+  expectErrorWithCode,
+  favoriteArticle,
+  followUser,
+  jsonWithContentType,
+  postComment,
+  publishArticle,
+  type Article,
+} from "../../support/api";
 import { postJson, registerUser, tokenHeader, uniqueName } from "../../support/auth";
-import { resetState } from "../../support/database";
-import { startTestService, type TestService } from "../../support/service";
-
-interface Profile {
-  username: string;
-  bio: string | null;
-  image: string | null;
-  following: boolean;
-}
-
-interface Article {
-  slug: string;
-  title: string;
-  description: string;
-  body: string;
-  tagList: string[];
-  createdAt: string;
-  updatedAt: string;
-  favorited: boolean;
-  favoritesCount: number;
-  author: Profile;
-}
+import { useTestService } from "../../support/service";
 
 interface ArticleBody {
   article: Article;
@@ -36,32 +26,10 @@ interface ArticleFields {
 /** The v1 Postman collection's date check: it requires fractional seconds. */
 const V1_DATE = /^\d{4,}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d.\d+(?:[+-][0-2]\d:[0-5]\d|Z)$/;
 
-const ARTICLE_KEYS = [
-  "author",
-  "body",
-  "createdAt",
-  "description",
-  "favorited",
-  "favoritesCount",
-  "slug",
-  "tagList",
-  "title",
-  "updatedAt",
-];
-
 describe("articles: create, read, update, delete", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
-  const auth = (token?: string): Record<string, string> =>
-    token === undefined ? {} : tokenHeader(token);
   const articlePath = (slug: string) => `/articles/${encodeURIComponent(slug)}`;
 
   const create = (token: string | undefined, article: ArticleFields, path = "/articles") =>
@@ -72,8 +40,7 @@ describe("articles: create, read, update, delete", () => {
     postJson(api(articlePath(slug)), body, auth(token), "PUT");
   const remove = (token: string | undefined, slug: string) =>
     fetch(api(articlePath(slug)), { method: "DELETE", headers: auth(token) });
-  const favorite = (token: string, slug: string) =>
-    fetch(api(`${articlePath(slug)}/favorite`), { method: "POST", headers: auth(token) });
+  const favorite = (token: string, slug: string) => favoriteArticle(service, token, slug);
 
   function someArticle(fields: ArticleFields = {}): ArticleFields {
     return {
@@ -84,34 +51,9 @@ describe("articles: create, read, update, delete", () => {
     };
   }
 
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-    return JSON.parse(text) as T;
-  }
-
   /** Publishes through the API and returns the article as its author sees it. */
-  async function publish(token: string, fields: ArticleFields = {}): Promise<Article> {
-    return (await json<ArticleBody>(await create(token, someArticle(fields)), 201)).article;
-  }
-
-  /** The RealWorld error envelope, with exactly these errors, its code and the request id. */
-  async function expectError(
-    response: Response,
-    status: number,
-    code: string,
-    errors?: Record<string, string[]>,
-  ): Promise<Record<string, string[]>> {
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-    const body = JSON.parse(text) as { errors: Record<string, string[]> };
-    expect(body).toMatchObject({ code, requestId: response.headers.get("x-request-id") });
-    if (errors !== undefined) expect(body.errors).toEqual(errors);
-    return body.errors;
-  }
+  const publish = (token: string, fields: ArticleFields = {}): Promise<Article> =>
+    publishArticle(service, token, someArticle(fields));
 
   describe("POST /api/articles", () => {
     it("when the fields are valid, then 201 with the full Article", async () => {
@@ -124,7 +66,7 @@ describe("articles: create, read, update, delete", () => {
         body: "You have to believe.",
         tagList: ["training", "dragons"],
       });
-      const { article } = await json<ArticleBody>(res, 201);
+      const { article } = await jsonWithContentType<ArticleBody>(res, 201);
 
       expect(Object.keys(article).sort()).toEqual(ARTICLE_KEYS);
       expect(article).toEqual({
@@ -166,7 +108,7 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const article = await publish(author.token, { tagList });
       expect(article.tagList).toEqual(expected);
-      const again = await json<ArticleBody>(await getArticle(article.slug));
+      const again = await jsonWithContentType<ArticleBody>(await getArticle(article.slug));
       expect(again.article.tagList).toEqual(expected);
     });
 
@@ -181,7 +123,7 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const names = Array.from({ length: 11 }, (_, i) => `tag${i}`);
       const res = await create(author.token, someArticle({ tagList: names }));
-      await expectError(res, 422, "VALIDATION_FAILED", {
+      await expectErrorWithCode(res, 422, "VALIDATION_FAILED", {
         tagList: ["must hold at most 10 tags"],
       });
       expect(await db().article.count()).toBe(0);
@@ -191,7 +133,7 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       for (const tagList of ["dragons", [1, 2], null]) {
         const res = await create(author.token, someArticle({ tagList }));
-        const errors = await expectError(res, 422, "VALIDATION_FAILED");
+        const { errors } = await expectErrorWithCode(res, 422, "VALIDATION_FAILED");
         expect(Object.keys(errors)).toEqual(["tagList"]);
       }
       expect(await db().article.count()).toBe(0);
@@ -201,7 +143,10 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const fields = someArticle();
       expect(fields).not.toHaveProperty("tagList");
-      const { article } = await json<ArticleBody>(await create(author.token, fields), 201);
+      const { article } = await jsonWithContentType<ArticleBody>(
+        await create(author.token, fields),
+        201,
+      );
       expect(article.tagList).toEqual([]);
     });
 
@@ -211,7 +156,7 @@ describe("articles: create, read, update, delete", () => {
         const author = await registerUser(service);
         for (const value of ["", "   ", undefined, null]) {
           const res = await create(author.token, someArticle({ [field]: value }));
-          await expectError(res, 422, "VALIDATION_FAILED", { [field]: ["can't be blank"] });
+          await expectErrorWithCode(res, 422, "VALIDATION_FAILED", { [field]: ["can't be blank"] });
         }
         expect(await db().article.count()).toBe(0);
       },
@@ -220,7 +165,7 @@ describe("articles: create, read, update, delete", () => {
     it("when every field is blank, then 422 names each of them", async () => {
       const author = await registerUser(service);
       const res = await create(author.token, { title: "", description: "", body: "" });
-      await expectError(res, 422, "VALIDATION_FAILED", {
+      await expectErrorWithCode(res, 422, "VALIDATION_FAILED", {
         title: ["can't be blank"],
         description: ["can't be blank"],
         body: ["can't be blank"],
@@ -230,15 +175,15 @@ describe("articles: create, read, update, delete", () => {
     it('when the article envelope is missing, then 422 article "can\'t be blank"', async () => {
       const author = await registerUser(service);
       const res = await postJson(api("/articles"), someArticle(), tokenHeader(author.token));
-      await expectError(res, 422, "VALIDATION_FAILED", { article: ["can't be blank"] });
+      await expectErrorWithCode(res, 422, "VALIDATION_FAILED", { article: ["can't be blank"] });
       expect(await db().article.count()).toBe(0);
     });
 
     it("when no token is sent, then 401 token 'is missing' before the body is validated", async () => {
-      await expectError(await create(undefined, someArticle()), 401, "UNAUTHENTICATED", {
+      await expectErrorWithCode(await create(undefined, someArticle()), 401, "UNAUTHENTICATED", {
         token: ["is missing"],
       });
-      await expectError(
+      await expectErrorWithCode(
         await postJson(api("/articles"), { nonsense: true }),
         401,
         "UNAUTHENTICATED",
@@ -254,7 +199,7 @@ describe("articles: create, read, update, delete", () => {
         someArticle({ title: "Trailing slash" }),
         "/articles/",
       );
-      const { article } = await json<ArticleBody>(res, 201);
+      const { article } = await jsonWithContentType<ArticleBody>(res, 201);
       expect(article.title).toBe("Trailing slash");
       expect((await getArticle(article.slug)).status).toBe(200);
     });
@@ -268,7 +213,9 @@ describe("articles: create, read, update, delete", () => {
       const third = await publish(other.token, { title });
       expect(new Set([first.slug, second.slug, third.slug]).size).toBe(3);
       for (const article of [first, second, third]) {
-        const { article: fetched } = await json<ArticleBody>(await getArticle(article.slug));
+        const { article: fetched } = await jsonWithContentType<ArticleBody>(
+          await getArticle(article.slug),
+        );
         expect(fetched.title).toBe(title);
       }
       expect(await db().article.count({ where: { title } })).toBe(3);
@@ -279,7 +226,7 @@ describe("articles: create, read, update, delete", () => {
     it("when asked anonymously, then 200 with the Article, favorited false", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token, { tagList: ["b", "a"] });
-      const { article } = await json<ArticleBody>(await getArticle(created.slug));
+      const { article } = await jsonWithContentType<ArticleBody>(await getArticle(created.slug));
       expect(article).toEqual({ ...created, tagList: ["a", "b"], favorited: false });
     });
 
@@ -288,18 +235,24 @@ describe("articles: create, read, update, delete", () => {
       const fan = await registerUser(service);
       const other = await registerUser(service);
       const created = await publish(author.token);
-      const favorited = await json<ArticleBody>(await favorite(fan.token, created.slug));
+      const favorited = await jsonWithContentType<ArticleBody>(
+        await favorite(fan.token, created.slug),
+      );
       expect(favorited.article).toMatchObject({ favorited: true, favoritesCount: 1 });
 
-      const forFan = await json<ArticleBody>(await getArticle(created.slug, fan.token));
+      const forFan = await jsonWithContentType<ArticleBody>(
+        await getArticle(created.slug, fan.token),
+      );
       expect(forFan.article).toMatchObject({
         slug: created.slug,
         favorited: true,
         favoritesCount: 1,
       });
-      const forOther = await json<ArticleBody>(await getArticle(created.slug, other.token));
+      const forOther = await jsonWithContentType<ArticleBody>(
+        await getArticle(created.slug, other.token),
+      );
       expect(forOther.article).toMatchObject({ favorited: false, favoritesCount: 1 });
-      const forNobody = await json<ArticleBody>(await getArticle(created.slug));
+      const forNobody = await jsonWithContentType<ArticleBody>(await getArticle(created.slug));
       expect(forNobody.article).toMatchObject({ favorited: false, favoritesCount: 1 });
     });
 
@@ -307,19 +260,18 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const fan = await registerUser(service);
       const created = await publish(author.token);
-      const follow = await fetch(api(`/profiles/${author.username}/follow`), {
-        method: "POST",
-        headers: auth(fan.token),
-      });
+      const follow = await followUser(service, fan.token, author.username);
       expect(follow.status).toBe(200);
-      const forFan = await json<ArticleBody>(await getArticle(created.slug, fan.token));
+      const forFan = await jsonWithContentType<ArticleBody>(
+        await getArticle(created.slug, fan.token),
+      );
       expect(forFan.article.author).toEqual({
         username: author.username,
         bio: null,
         image: null,
         following: true,
       });
-      const forNobody = await json<ArticleBody>(await getArticle(created.slug));
+      const forNobody = await jsonWithContentType<ArticleBody>(await getArticle(created.slug));
       expect(forNobody.article.author.following).toBe(false);
     });
 
@@ -328,19 +280,24 @@ describe("articles: create, read, update, delete", () => {
       const created = await publish(author.token);
       const res = await getArticle(created.slug, "not-a-jwt");
       expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
-      const { article } = await json<ArticleBody>(res);
+      const { article } = await jsonWithContentType<ArticleBody>(res);
       expect(article.slug).toBe(created.slug);
       expect(article.favorited).toBe(false);
     });
 
     it("when the slug is unknown, then 404 article 'not found'", async () => {
       const reader = await registerUser(service);
-      await expectError(await getArticle("no-such-article"), 404, "NOT_FOUND", {
+      await expectErrorWithCode(await getArticle("no-such-article"), 404, "NOT_FOUND", {
         article: ["not found"],
       });
-      await expectError(await getArticle("no-such-article", reader.token), 404, "NOT_FOUND", {
-        article: ["not found"],
-      });
+      await expectErrorWithCode(
+        await getArticle("no-such-article", reader.token),
+        404,
+        "NOT_FOUND",
+        {
+          article: ["not found"],
+        },
+      );
     });
   });
 
@@ -349,7 +306,7 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const created = await publish(author.token, { tagList: ["dragons"] });
       const res = await update(author.token, created.slug, { article: { body: "New body" } });
-      const { article } = await json<ArticleBody>(res);
+      const { article } = await jsonWithContentType<ArticleBody>(res);
       expect(article).toEqual({
         ...created,
         body: "New body",
@@ -358,7 +315,9 @@ describe("articles: create, read, update, delete", () => {
       expect(article.createdAt).toBe(created.createdAt);
       expect(Date.parse(article.updatedAt)).toBeGreaterThan(Date.parse(created.updatedAt));
 
-      const { article: stored } = await json<ArticleBody>(await getArticle(created.slug));
+      const { article: stored } = await jsonWithContentType<ArticleBody>(
+        await getArticle(created.slug),
+      );
       expect(stored).toMatchObject({ body: "New body", updatedAt: article.updatedAt });
     });
 
@@ -367,7 +326,7 @@ describe("articles: create, read, update, delete", () => {
       const created = await publish(author.token);
       let previous = created.updatedAt;
       for (const description of ["one", "two", "three"]) {
-        const { article } = await json<ArticleBody>(
+        const { article } = await jsonWithContentType<ArticleBody>(
           await update(author.token, created.slug, { article: { description } }),
         );
         expect(article.description).toBe(description);
@@ -380,7 +339,7 @@ describe("articles: create, read, update, delete", () => {
     it("when the title is sent unchanged, then the slug stays the same", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token);
-      const { article } = await json<ArticleBody>(
+      const { article } = await jsonWithContentType<ArticleBody>(
         await update(author.token, created.slug, {
           article: { title: created.title, description: "Same title, new description" },
         }),
@@ -394,7 +353,7 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const created = await publish(author.token);
       const title = `A new title ${uniqueName("t")}`;
-      const { article } = await json<ArticleBody>(
+      const { article } = await jsonWithContentType<ArticleBody>(
         await update(author.token, created.slug, { article: { title } }),
       );
       expect(article.title).toBe(title);
@@ -402,9 +361,11 @@ describe("articles: create, read, update, delete", () => {
       expect(article.slug).toMatch(/^a-new-title-/);
       expect(article.createdAt).toBe(created.createdAt);
 
-      const { article: fetched } = await json<ArticleBody>(await getArticle(article.slug));
+      const { article: fetched } = await jsonWithContentType<ArticleBody>(
+        await getArticle(article.slug),
+      );
       expect(fetched.title).toBe(title);
-      await expectError(await getArticle(created.slug), 404, "NOT_FOUND", {
+      await expectErrorWithCode(await getArticle(created.slug), 404, "NOT_FOUND", {
         article: ["not found"],
       });
     });
@@ -412,7 +373,7 @@ describe("articles: create, read, update, delete", () => {
     it("when tagList is missing, then the tags are kept", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token, { tagList: ["dragons", "training"] });
-      const { article } = await json<ArticleBody>(
+      const { article } = await jsonWithContentType<ArticleBody>(
         await update(author.token, created.slug, { article: { body: "Changed" } }),
       );
       expect(article.tagList).toEqual(["dragons", "training"]);
@@ -421,18 +382,20 @@ describe("articles: create, read, update, delete", () => {
     it("when tagList is [], then the tags are cleared", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token, { tagList: ["dragons", "training"] });
-      const { article } = await json<ArticleBody>(
+      const { article } = await jsonWithContentType<ArticleBody>(
         await update(author.token, created.slug, { article: { tagList: [] } }),
       );
       expect(article.tagList).toEqual([]);
-      const { article: fetched } = await json<ArticleBody>(await getArticle(created.slug));
+      const { article: fetched } = await jsonWithContentType<ArticleBody>(
+        await getArticle(created.slug),
+      );
       expect(fetched.tagList).toEqual([]);
     });
 
     it("when tagList holds new tags, then they replace the old ones, sorted", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token, { tagList: ["dragons", "training"] });
-      const { article } = await json<ArticleBody>(
+      const { article } = await jsonWithContentType<ArticleBody>(
         await update(author.token, created.slug, { article: { tagList: ["zeta", "alpha"] } }),
       );
       expect(article.tagList).toEqual(["alpha", "zeta"]);
@@ -441,13 +404,13 @@ describe("articles: create, read, update, delete", () => {
     it("when tagList is null, then 422 naming tagList and the tags are kept", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token, { tagList: ["dragons"] });
-      const errors = await expectError(
+      const { errors } = await expectErrorWithCode(
         await update(author.token, created.slug, { article: { tagList: null } }),
         422,
         "VALIDATION_FAILED",
       );
       expect(Object.keys(errors)).toEqual(["tagList"]);
-      const { article } = await json<ArticleBody>(await getArticle(created.slug));
+      const { article } = await jsonWithContentType<ArticleBody>(await getArticle(created.slug));
       expect(article.tagList).toEqual(["dragons"]);
       expect(article.updatedAt).toBe(created.updatedAt);
     });
@@ -457,13 +420,13 @@ describe("articles: create, read, update, delete", () => {
       async (field) => {
         const author = await registerUser(service);
         const created = await publish(author.token);
-        await expectError(
+        await expectErrorWithCode(
           await update(author.token, created.slug, { article: { [field]: "  " } }),
           422,
           "VALIDATION_FAILED",
           { [field]: ["can't be blank"] },
         );
-        const { article } = await json<ArticleBody>(await getArticle(created.slug));
+        const { article } = await jsonWithContentType<ArticleBody>(await getArticle(created.slug));
         expect(article).toEqual(created);
       },
     );
@@ -471,7 +434,7 @@ describe("articles: create, read, update, delete", () => {
     it("when the article object is empty, then 422 naming article", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token);
-      const errors = await expectError(
+      const { errors } = await expectErrorWithCode(
         await update(author.token, created.slug, { article: {} }),
         422,
         "VALIDATION_FAILED",
@@ -482,7 +445,7 @@ describe("articles: create, read, update, delete", () => {
     it('when the article envelope is missing, then 422 article "can\'t be blank"', async () => {
       const author = await registerUser(service);
       const created = await publish(author.token);
-      await expectError(
+      await expectErrorWithCode(
         await update(author.token, created.slug, { body: "Changed" }),
         422,
         "VALIDATION_FAILED",
@@ -494,38 +457,38 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const intruder = await registerUser(service);
       const created = await publish(author.token);
-      await expectError(
+      await expectErrorWithCode(
         await update(intruder.token, created.slug, { article: { title: "Hijacked" } }),
         403,
         "FORBIDDEN",
         { article: ["forbidden"] },
       );
-      const { article } = await json<ArticleBody>(await getArticle(created.slug));
+      const { article } = await jsonWithContentType<ArticleBody>(await getArticle(created.slug));
       expect(article).toEqual(created);
     });
 
     it("when no token is sent, then 401 token 'is missing', for an unknown slug too (not 404)", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token);
-      await expectError(
+      await expectErrorWithCode(
         await update(undefined, "some-slug", { article: { body: "x" } }),
         401,
         "UNAUTHENTICATED",
         { token: ["is missing"] },
       );
-      await expectError(
+      await expectErrorWithCode(
         await update(undefined, created.slug, { article: { body: "x" } }),
         401,
         "UNAUTHENTICATED",
         { token: ["is missing"] },
       );
-      const { article } = await json<ArticleBody>(await getArticle(created.slug));
+      const { article } = await jsonWithContentType<ArticleBody>(await getArticle(created.slug));
       expect(article.body).toBe(created.body);
     });
 
     it("when the slug is unknown and a token is sent, then 404 article 'not found'", async () => {
       const author = await registerUser(service);
-      await expectError(
+      await expectErrorWithCode(
         await update(author.token, "some-slug", { article: { body: "x" } }),
         404,
         "NOT_FOUND",
@@ -541,7 +504,7 @@ describe("articles: create, read, update, delete", () => {
       const res = await remove(author.token, created.slug);
       expect(res.status).toBe(204);
       expect(await res.text()).toBe("");
-      await expectError(await getArticle(created.slug), 404, "NOT_FOUND", {
+      await expectErrorWithCode(await getArticle(created.slug), 404, "NOT_FOUND", {
         article: ["not found"],
       });
       expect(await db().article.count()).toBe(0);
@@ -553,11 +516,7 @@ describe("articles: create, read, update, delete", () => {
       const created = await publish(author.token);
       const kept = await publish(author.token);
       for (const slug of [created.slug, kept.slug]) {
-        const comment = await postJson(
-          api(`${articlePath(slug)}/comments`),
-          { comment: { body: "Great read" } },
-          tokenHeader(reader.token),
-        );
+        const comment = await postComment(service, reader.token, slug, "Great read");
         expect(comment.status).toBe(201);
         expect((await favorite(reader.token, slug)).status).toBe(200);
       }
@@ -570,7 +529,7 @@ describe("articles: create, read, update, delete", () => {
       expect(await db().favorite.count({ where: { articleId: id } })).toBe(0);
       expect(await db().comment.count()).toBe(1);
       expect(await db().favorite.count()).toBe(1);
-      await expectError(
+      await expectErrorWithCode(
         await fetch(api(`${articlePath(created.slug)}/comments`)),
         404,
         "NOT_FOUND",
@@ -582,7 +541,7 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const intruder = await registerUser(service);
       const created = await publish(author.token);
-      await expectError(await remove(intruder.token, created.slug), 403, "FORBIDDEN", {
+      await expectErrorWithCode(await remove(intruder.token, created.slug), 403, "FORBIDDEN", {
         article: ["forbidden"],
       });
       expect((await getArticle(created.slug)).status).toBe(200);
@@ -590,7 +549,7 @@ describe("articles: create, read, update, delete", () => {
 
     it("when the slug is unknown, then 404 article 'not found'", async () => {
       const author = await registerUser(service);
-      await expectError(await remove(author.token, "no-such-article"), 404, "NOT_FOUND", {
+      await expectErrorWithCode(await remove(author.token, "no-such-article"), 404, "NOT_FOUND", {
         article: ["not found"],
       });
     });
@@ -598,12 +557,17 @@ describe("articles: create, read, update, delete", () => {
     it("when no token is sent, then 401 token 'is missing' (even for an unknown slug) and it stays", async () => {
       const author = await registerUser(service);
       const created = await publish(author.token);
-      await expectError(await remove(undefined, created.slug), 401, "UNAUTHENTICATED", {
+      await expectErrorWithCode(await remove(undefined, created.slug), 401, "UNAUTHENTICATED", {
         token: ["is missing"],
       });
-      await expectError(await remove(undefined, "no-such-article"), 401, "UNAUTHENTICATED", {
-        token: ["is missing"],
-      });
+      await expectErrorWithCode(
+        await remove(undefined, "no-such-article"),
+        401,
+        "UNAUTHENTICATED",
+        {
+          token: ["is missing"],
+        },
+      );
       expect((await getArticle(created.slug)).status).toBe(200);
     });
 
@@ -611,7 +575,7 @@ describe("articles: create, read, update, delete", () => {
       const author = await registerUser(service);
       const created = await publish(author.token);
       expect((await remove(author.token, created.slug)).status).toBe(204);
-      await expectError(await remove(author.token, created.slug), 404, "NOT_FOUND", {
+      await expectErrorWithCode(await remove(author.token, created.slug), 404, "NOT_FOUND", {
         article: ["not found"],
       });
     });

@@ -1,4 +1,5 @@
 import { micromark } from "micromark";
+import type { Article, ErrorBody } from "../../support/api";
 import {
   postJson,
   registerUser,
@@ -6,31 +7,14 @@ import {
   uniqueName,
   type RegisteredUser,
 } from "../../support/auth";
-import { resetState } from "../../support/database";
-import { startTestService, type TestService } from "../../support/service";
+import { useTestService } from "../../support/service";
 
 interface ArticleBody {
-  article: {
-    slug: string;
-    title: string;
-    description: string;
-    body: string;
-    tagList: string[];
-    createdAt: string;
-    favoritesCount: number;
-    favorited: boolean;
-    author: { username: string };
-  };
+  article: Article;
 }
 
 interface CommentBody {
   comment: { id: number; body: string };
-}
-
-interface ErrorBody {
-  errors: Record<string, string[]>;
-  code: string;
-  requestId: string;
 }
 
 const UNSAFE_LINK = "may only link to http, https or mailto addresses, or relative ones";
@@ -196,15 +180,10 @@ async function expectStatus(response: Response, status: number): Promise<unknown
 }
 
 describe("hostile and malformed input", () => {
-  let service: TestService;
+  const service = useTestService();
   let author: RegisteredUser;
 
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
   beforeEach(async () => {
-    await resetState(service.container);
     author = await registerUser(service);
   });
 

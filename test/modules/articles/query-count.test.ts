@@ -1,8 +1,7 @@
 import { tokenHeader } from "../../support/auth";
-import { resetState } from "../../support/database";
 import { createArticle, createComment, createUser } from "../../support/factories";
 import { QueryCounter } from "../../support/query-counter";
-import { startTestService, type TestService } from "../../support/service";
+import { useTestService } from "../../support/service";
 
 /**
  * What one page may cost in SQL statements, whatever it holds: the rows, the
@@ -30,18 +29,11 @@ interface Viewer {
 }
 
 describe("SQL statements per page (no N+1)", () => {
-  let service: TestService;
+  const service = useTestService();
   const counter = new QueryCounter();
 
-  beforeAll(async () => {
-    service = await startTestService();
-    counter.install();
-  });
-  afterAll(async () => {
-    counter.uninstall();
-    await service.stop();
-  });
-  beforeEach(() => resetState(service.container));
+  beforeAll(() => counter.install());
+  afterAll(() => counter.uninstall());
 
   const db = () => service.container.db;
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { ErrorBody } from "../../support/api";
 import {
   GOOD_PASSWORD,
   postJson,
@@ -8,13 +9,7 @@ import {
   type RegisteredUser,
 } from "../../support/auth";
 import { capturingLogger } from "../../support/logs";
-import { startTestService, type TestService } from "../../support/service";
-
-interface ErrorBody {
-  errors: Record<string, string[]>;
-  code: string;
-  requestId: string;
-}
+import { ownRedisPrefix, startTestService, type TestService } from "../../support/service";
 
 interface SignedInBody {
   user: { token: string; refreshToken: string };
@@ -22,11 +17,6 @@ interface SignedInBody {
 
 const LOCKED_MESSAGE = "is temporarily locked after too many failed attempts";
 const WRONG_PASSWORD = "definitely not the password";
-
-/** A Redis key sub-prefix of its own, so this service's counters meet no other's. */
-function ownPrefix(name: string): string {
-  return `${process.env.REDIS_KEY_PREFIX}${name}-${randomUUID().slice(0, 8)}:`;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -64,7 +54,7 @@ describe("per-account sign-in lockout", () => {
   beforeAll(async () => {
     service = await startTestService({
       env: {
-        REDIS_KEY_PREFIX: ownPrefix("lockout"),
+        REDIS_KEY_PREFIX: ownRedisPrefix("lockout"),
         LOGIN_MAX_FAILURES_PER_ACCOUNT: "3",
         LOGIN_LOCKOUT_BASE_SECONDS: "2",
         LOGIN_LOCKOUT_MAX_SECONDS: "60",
@@ -138,7 +128,7 @@ describe("per-IP sign-in lockout", () => {
   it("when failures from one address spread over many emails reach the IP limit, then every sign-in from it is locked", async () => {
     const service = await startTestService({
       env: {
-        REDIS_KEY_PREFIX: ownPrefix("ip-lockout"),
+        REDIS_KEY_PREFIX: ownRedisPrefix("ip-lockout"),
         LOGIN_MAX_FAILURES_PER_IP: "4",
         LOGIN_MAX_FAILURES_PER_ACCOUNT: "10",
       },
@@ -164,7 +154,10 @@ describe("per-IP sign-in lockout", () => {
 describe("registration rate limit", () => {
   it("when an address registers more than REGISTRATIONS_PER_IP_PER_HOUR times, then it gets 429 with Retry-After and RateLimit headers", async () => {
     const service = await startTestService({
-      env: { REDIS_KEY_PREFIX: ownPrefix("register-limit"), REGISTRATIONS_PER_IP_PER_HOUR: "2" },
+      env: {
+        REDIS_KEY_PREFIX: ownRedisPrefix("register-limit"),
+        REGISTRATIONS_PER_IP_PER_HOUR: "2",
+      },
     });
     try {
       const usernames: string[] = [];
@@ -208,7 +201,7 @@ describe("registration rate limit", () => {
 describe("refresh rate limit", () => {
   it("when an address refreshes more than REFRESHES_PER_IP_PER_MINUTE times, then it gets 429 with Retry-After and RateLimit headers", async () => {
     const service = await startTestService({
-      env: { REDIS_KEY_PREFIX: ownPrefix("refresh-limit"), REFRESHES_PER_IP_PER_MINUTE: "2" },
+      env: { REDIS_KEY_PREFIX: ownRedisPrefix("refresh-limit"), REFRESHES_PER_IP_PER_MINUTE: "2" },
     });
     try {
       const user = await registerUser(service);
@@ -246,7 +239,7 @@ describe("log hygiene", () => {
   it("when a user registers, signs in, fails a sign-in, refreshes and changes the password, then no debug log line holds a password or a token", async () => {
     const { logger, lines } = capturingLogger("debug");
     const service = await startTestService({
-      env: { REDIS_KEY_PREFIX: ownPrefix("log-hygiene"), LOG_LEVEL: "debug" },
+      env: { REDIS_KEY_PREFIX: ownRedisPrefix("log-hygiene"), LOG_LEVEL: "debug" },
       logger,
     });
     const secrets: string[] = [];

@@ -1,13 +1,7 @@
 import { hash } from "@node-rs/argon2";
+import type { ErrorBody } from "../../support/api";
 import { GOOD_PASSWORD, postJson, registerUser, tokenHeader, uniqueName } from "../../support/auth";
-import { resetState } from "../../support/database";
-import { startTestService, type TestService } from "../../support/service";
-
-interface ErrorBody {
-  errors: Record<string, string[]>;
-  code: string;
-  requestId: string;
-}
+import { useTestService } from "../../support/service";
 
 interface UserBody {
   user: {
@@ -25,13 +19,7 @@ interface UserBody {
 const DEFAULT_HASH_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$";
 
 describe("registration, sign-in and the current user", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
+  const service = useTestService();
 
   const register = (body: unknown) => postJson(`${service.url}/api/users`, body);
   const registerFields = (user: Record<string, unknown>) => register({ user });

@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
+import type { ErrorBody } from "../../support/api";
 import { GOOD_PASSWORD, postJson, registerUser, tokenHeader } from "../../support/auth";
-import { resetState } from "../../support/database";
 import { capturingLogger } from "../../support/logs";
-import { startTestService, type TestService } from "../../support/service";
-
-interface ErrorBody {
-  errors: Record<string, string[]>;
-  code: string;
-  requestId: string;
-}
+import {
+  ownRedisPrefix,
+  startTestService,
+  useTestService,
+  type TestService,
+} from "../../support/service";
 
 interface SignedInBody {
   user: { username: string; token: string; refreshToken: string };
@@ -26,11 +25,6 @@ interface SessionBody {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const COOKIE_NAME = "__Secure-conduit-refresh";
-
-/** A Redis key sub-prefix of its own, so this service's keys meet no other's. */
-function ownPrefix(name: string): string {
-  return `${process.env.REDIS_KEY_PREFIX}${name}-${randomUUID().slice(0, 8)}:`;
-}
 
 function sessionIdOf(accessToken: string): string {
   const [, payload] = accessToken.split(".");
@@ -82,15 +76,8 @@ async function expectUnauthenticated(res: Response, field: string, message: stri
 }
 
 describe("sessions and refresh tokens", () => {
-  let service: TestService;
-  let api: ReturnType<typeof client>;
-
-  beforeAll(async () => {
-    service = await startTestService();
-    api = client(service);
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
+  const service = useTestService();
+  const api = client(service);
 
   describe("POST /api/users/refresh", () => {
     it("when a refresh token is presented, then a new pair comes back, the old access token still works, and the new refresh token works", async () => {
@@ -399,7 +386,7 @@ describe("sign-ins racing a password change", () => {
   it("when sign-ins with the old password overlap a password change, then none of their sessions survive it", async () => {
     // A high per-account limit, so the burst is not simply locked out.
     const service = await startTestService({
-      env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000", REDIS_KEY_PREFIX: ownPrefix("race") },
+      env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000", REDIS_KEY_PREFIX: ownRedisPrefix("race") },
     });
     try {
       const api = client(service);
@@ -433,7 +420,7 @@ describe("sign-ins racing a password change", () => {
 describe("sessions per user", () => {
   it("when a user signs in past MAX_SESSIONS_PER_USER, then the oldest sessions end", async () => {
     const service = await startTestService({
-      env: { MAX_SESSIONS_PER_USER: "3", REDIS_KEY_PREFIX: ownPrefix("cap") },
+      env: { MAX_SESSIONS_PER_USER: "3", REDIS_KEY_PREFIX: ownRedisPrefix("cap") },
     });
     try {
       const api = client(service);
@@ -459,7 +446,7 @@ describe("refresh token reuse after the grace window", () => {
   it("when a rotated token is presented again after the grace window, then the session is revoked and the reuse is logged", async () => {
     const { logger, lines } = capturingLogger();
     const service = await startTestService({
-      env: { REFRESH_REUSE_GRACE_SECONDS: "0", REDIS_KEY_PREFIX: ownPrefix("reuse") },
+      env: { REFRESH_REUSE_GRACE_SECONDS: "0", REDIS_KEY_PREFIX: ownRedisPrefix("reuse") },
       logger,
     });
     try {
@@ -502,7 +489,7 @@ describe("refresh token in a cookie", () => {
 
   beforeAll(async () => {
     service = await startTestService({
-      env: { REFRESH_TOKEN_COOKIE: "true", REDIS_KEY_PREFIX: ownPrefix("cookie") },
+      env: { REFRESH_TOKEN_COOKIE: "true", REDIS_KEY_PREFIX: ownRedisPrefix("cookie") },
     });
     api = client(service);
   });
@@ -608,7 +595,7 @@ describe("refresh token in a cookie", () => {
   );
 
   it("when the cookie is off (the default), then login sets no cookie and a cookie alone does not refresh", async () => {
-    const plain = await startTestService({ env: { REDIS_KEY_PREFIX: ownPrefix("nocookie") } });
+    const plain = await startTestService({ env: { REDIS_KEY_PREFIX: ownRedisPrefix("nocookie") } });
     try {
       const user = await registerUser(plain);
       const res = await postJson(`${plain.url}/api/users/login`, {
@@ -632,7 +619,7 @@ describe("two instances of the service", () => {
   let b: TestService;
 
   beforeAll(async () => {
-    const env = { REDIS_KEY_PREFIX: ownPrefix("pair") };
+    const env = { REDIS_KEY_PREFIX: ownRedisPrefix("pair") };
     a = await startTestService({ env });
     b = await startTestService({ env });
   });
@@ -655,7 +642,7 @@ describe("two instances of the service", () => {
 
 describe("Redis keys", () => {
   it("when the service has signed users in, refreshed, failed and locked sign-ins and rate-limited, then every key it wrote has a TTL", async () => {
-    const prefix = ownPrefix("ttl");
+    const prefix = ownRedisPrefix("ttl");
     const service = await startTestService({
       env: { REDIS_KEY_PREFIX: prefix, LOGIN_MAX_FAILURES_PER_ACCOUNT: "2" },
     });

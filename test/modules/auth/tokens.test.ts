@@ -1,13 +1,7 @@
 import { SignJWT } from "jose";
+import type { ErrorBody } from "../../support/api";
 import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
-import { resetState } from "../../support/database";
-import { startTestService, type TestService } from "../../support/service";
-
-interface ErrorBody {
-  errors: Record<string, string[]>;
-  code: string;
-  requestId: string;
-}
+import { useTestService } from "../../support/service";
 
 interface TokenPayload {
   sub: string;
@@ -27,15 +21,10 @@ function decodePayload(token: string): TokenPayload {
 }
 
 describe("access tokens", () => {
-  let service: TestService;
+  const service = useTestService();
   let user: RegisteredUser;
 
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
   beforeEach(async () => {
-    await resetState(service.container);
     user = await registerUser(service);
   });
 

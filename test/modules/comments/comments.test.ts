@@ -1,78 +1,35 @@
-import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
-import { resetState } from "../../support/database";
+import {
+  auth,
+  deleteComment,
+  expectError,
+  followUser,
+  json,
+  publishComment,
+  type Comment,
+} from "../../support/api";
+import { postJson, registerUser, type RegisteredUser } from "../../support/auth";
 import { createArticle, createComment } from "../../support/factories";
-import { startTestService, type TestService } from "../../support/service";
-
-interface Profile {
-  username: string;
-  bio: string | null;
-  image: string | null;
-  following: boolean;
-}
-
-interface Comment {
-  id: number;
-  createdAt: string;
-  updatedAt: string;
-  body: string;
-  author: Profile;
-}
+import { useTestService } from "../../support/service";
 
 const ISO_WITH_MILLISECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe("comments", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
-  const auth = (token?: string): Record<string, string> =>
-    token === undefined ? {} : tokenHeader(token);
 
   const listComments = (slug: string, token?: string) =>
     fetch(api(`/articles/${slug}/comments`), { headers: auth(token) });
   const addComment = (token: string | undefined, slug: string, body: unknown) =>
     postJson(api(`/articles/${slug}/comments`), body, auth(token));
-  const deleteComment = (token: string | undefined, slug: string, id: number | string) =>
-    fetch(api(`/articles/${slug}/comments/${id}`), { method: "DELETE", headers: auth(token) });
-  const follow = (token: string, username: string) =>
-    fetch(api(`/profiles/${username}/follow`), { method: "POST", headers: auth(token) });
+  const follow = (token: string, username: string) => followUser(service, token, username);
 
   /** An article by `author`, straight in the database. */
   const articleBy = (author: RegisteredUser) => createArticle(db(), author.id);
   const storedComments = () => db().comment.findMany({ orderBy: { id: "asc" } });
 
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    return JSON.parse(text) as T;
-  }
-
-  async function comment(user: RegisteredUser, slug: string, body: string): Promise<Comment> {
-    return (
-      await json<{ comment: Comment }>(
-        await addComment(user.token, slug, { comment: { body } }),
-        201,
-      )
-    ).comment;
-  }
-
-  async function expectError(
-    response: Response,
-    status: number,
-    errors: Record<string, string[]>,
-  ): Promise<void> {
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-    expect((JSON.parse(text) as { errors: unknown }).errors).toEqual(errors);
-  }
+  const comment = (user: RegisteredUser, slug: string, body: string): Promise<Comment> =>
+    publishComment(service, user.token, slug, body);
 
   describe("POST /api/articles/:slug/comments", () => {
     it("when a user comments, then 201 with the comment, its body trimmed, and it is stored", async () => {
@@ -257,7 +214,7 @@ describe("comments", () => {
       const kept = await comment(author, article.slug, "Kept");
       const doomed = await comment(reader, article.slug, "Doomed");
 
-      const response = await deleteComment(reader.token, article.slug, doomed.id);
+      const response = await deleteComment(service, reader.token, article.slug, doomed.id);
 
       expect(response.status).toBe(204);
       expect(await response.text()).toBe("");
@@ -265,7 +222,7 @@ describe("comments", () => {
       expect(comments.map((c) => c.id)).toEqual([kept.id]);
       expect((await storedComments()).map((row) => row.id)).toEqual([kept.id]);
       // Deleting it again: it is not there any more.
-      await expectError(await deleteComment(reader.token, article.slug, doomed.id), 404, {
+      await expectError(await deleteComment(service, reader.token, article.slug, doomed.id), 404, {
         comment: ["not found"],
       });
     });
@@ -278,7 +235,7 @@ describe("comments", () => {
       const target = await comment(commenter, article.slug, "Mine");
 
       for (const user of [stranger, author]) {
-        await expectError(await deleteComment(user.token, article.slug, target.id), 403, {
+        await expectError(await deleteComment(service, user.token, article.slug, target.id), 403, {
           comment: ["forbidden"],
         });
       }
@@ -289,9 +246,13 @@ describe("comments", () => {
       const author = await registerUser(service);
       const article = await articleBy(author);
       const existing = await comment(author, article.slug, "Here");
-      await expectError(await deleteComment(author.token, article.slug, existing.id + 1000), 404, {
-        comment: ["not found"],
-      });
+      await expectError(
+        await deleteComment(service, author.token, article.slug, existing.id + 1000),
+        404,
+        {
+          comment: ["not found"],
+        },
+      );
       expect(await storedComments()).toHaveLength(1);
     });
 
@@ -301,9 +262,13 @@ describe("comments", () => {
       const other = await articleBy(author);
       const elsewhere = await createComment(db(), other.id, author.id, "On the other one");
 
-      await expectError(await deleteComment(author.token, article.slug, elsewhere.id), 404, {
-        comment: ["not found"],
-      });
+      await expectError(
+        await deleteComment(service, author.token, article.slug, elsewhere.id),
+        404,
+        {
+          comment: ["not found"],
+        },
+      );
       expect((await storedComments()).map((row) => row.id)).toEqual([elsewhere.id]);
     });
 
@@ -311,9 +276,13 @@ describe("comments", () => {
       const author = await registerUser(service);
       const article = await articleBy(author);
       const existing = await createComment(db(), article.id, author.id);
-      await expectError(await deleteComment(author.token, "no-such-article", existing.id), 404, {
-        article: ["not found"],
-      });
+      await expectError(
+        await deleteComment(service, author.token, "no-such-article", existing.id),
+        404,
+        {
+          article: ["not found"],
+        },
+      );
       expect(await storedComments()).toHaveLength(1);
     });
 
@@ -321,7 +290,7 @@ describe("comments", () => {
       const author = await registerUser(service);
       const article = await articleBy(author);
       const existing = await createComment(db(), article.id, author.id);
-      await expectError(await deleteComment(undefined, article.slug, existing.id), 401, {
+      await expectError(await deleteComment(service, undefined, article.slug, existing.id), 401, {
         token: ["is missing"],
       });
       expect(await storedComments()).toHaveLength(1);
@@ -333,7 +302,7 @@ describe("comments", () => {
         const author = await registerUser(service);
         const article = await articleBy(author);
         await createComment(db(), article.id, author.id);
-        const response = await deleteComment(author.token, article.slug, id);
+        const response = await deleteComment(service, author.token, article.slug, id);
         const body = await json<{ errors: Record<string, string[]> }>(response, 422);
         expect(Object.keys(body.errors)).toEqual(["id"]);
         expect(await storedComments()).toHaveLength(1);

@@ -1,44 +1,26 @@
-import { registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
-import { resetState } from "../../support/database";
+import {
+  auth,
+  expectError,
+  favoriteArticle,
+  json,
+  NO_ARTICLES,
+  unfavoriteArticle,
+  type Article,
+  type ArticlePage,
+} from "../../support/api";
+import { registerUser, type RegisteredUser } from "../../support/auth";
 import { createArticle } from "../../support/factories";
-import { startTestService, type TestService } from "../../support/service";
-
-interface Article {
-  slug: string;
-  title: string;
-  description: string;
-  body: string;
-  tagList: string[];
-  createdAt: string;
-  updatedAt: string;
-  favorited: boolean;
-  favoritesCount: number;
-  author: { username: string; bio: string | null; image: string | null; following: boolean };
-}
-
-interface ArticleList {
-  articles: Omit<Article, "body">[];
-  articlesCount: number;
-}
+import { useTestService } from "../../support/service";
 
 describe("favorites", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
-  const auth = (token?: string): Record<string, string> =>
-    token === undefined ? {} : tokenHeader(token);
 
   const favorite = (token: string | undefined, slug: string) =>
-    fetch(api(`/articles/${slug}/favorite`), { method: "POST", headers: auth(token) });
+    favoriteArticle(service, token, slug);
   const unfavorite = (token: string | undefined, slug: string) =>
-    fetch(api(`/articles/${slug}/favorite`), { method: "DELETE", headers: auth(token) });
+    unfavoriteArticle(service, token, slug);
   const getArticle = (slug: string, token?: string) =>
     fetch(api(`/articles/${slug}`), { headers: auth(token) });
   const listArticles = (query: string, token?: string) =>
@@ -50,26 +32,8 @@ describe("favorites", () => {
     (await db().article.findUniqueOrThrow({ where: { id: articleId } })).favoritesCount;
   const favoriteRows = (articleId: number) => db().favorite.count({ where: { articleId } });
 
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    return JSON.parse(text) as T;
-  }
-
   const articleOf = async (response: Response) =>
     (await json<{ article: Article }>(response)).article;
-
-  async function expectError(
-    response: Response,
-    status: number,
-    errors: Record<string, string[]>,
-  ): Promise<void> {
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-    expect((JSON.parse(text) as { errors: unknown }).errors).toEqual(errors);
-  }
 
   describe("POST /api/articles/:slug/favorite", () => {
     it("when a user favorites an article, then 200 with the whole article, favorited and counted", async () => {
@@ -253,7 +217,7 @@ describe("favorites", () => {
       await unfavorite(fan.token, dropped.slug);
       await favorite(viewer.token, newer.slug);
 
-      const anonymous = await json<ArticleList>(await listArticles(`?favorited=${fan.username}`));
+      const anonymous = await json<ArticlePage>(await listArticles(`?favorited=${fan.username}`));
       expect(anonymous.articlesCount).toBe(2);
       expect(anonymous.articles.map((a) => [a.slug, a.favorited, a.favoritesCount])).toEqual([
         [newer.slug, false, 2],
@@ -262,12 +226,12 @@ describe("favorites", () => {
       expect(anonymous.articles[0]).not.toHaveProperty("body");
 
       // The viewer's own favorites personalise `favorited`, whatever the filter.
-      const asViewer = await json<ArticleList>(
+      const asViewer = await json<ArticlePage>(
         await listArticles(`?favorited=${fan.username}`, viewer.token),
       );
       expect(asViewer.articles.map((a) => a.favorited)).toEqual([true, false]);
 
-      const page = await json<ArticleList>(
+      const page = await json<ArticlePage>(
         await listArticles(`?favorited=${fan.username}&limit=1&offset=1`),
       );
       expect(page.articlesCount).toBe(2);
@@ -278,14 +242,8 @@ describe("favorites", () => {
       const author = await registerUser(service);
       const idle = await registerUser(service);
       await articleBy(author);
-      expect(await json(await listArticles(`?favorited=${idle.username}`))).toEqual({
-        articles: [],
-        articlesCount: 0,
-      });
-      expect(await json(await listArticles("?favorited=nobody_here"))).toEqual({
-        articles: [],
-        articlesCount: 0,
-      });
+      expect(await json(await listArticles(`?favorited=${idle.username}`))).toEqual(NO_ARTICLES);
+      expect(await json(await listArticles("?favorited=nobody_here"))).toEqual(NO_ARTICLES);
     });
   });
 });

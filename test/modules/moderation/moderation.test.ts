@@ -1,51 +1,22 @@
 import type { Role } from "../../../src/generated/prisma/client";
 import {
-  postJson,
-  registerUser,
-  registerWithRole,
-  tokenHeader,
-  type RegisteredUser,
-} from "../../support/auth";
-import { resetState, withAuditInsertsFailing } from "../../support/database";
+  deleteArticle,
+  deleteComment,
+  expectError,
+  json,
+  updateArticle,
+  type AuditPage,
+} from "../../support/api";
+import { registerUser, registerWithRole, tokenHeader } from "../../support/auth";
+import { withAuditInsertsFailing } from "../../support/database";
 import { createArticle, createComment } from "../../support/factories";
-import { startTestService, type TestService } from "../../support/service";
-
-interface AuditEntry {
-  id: number;
-  action: string;
-  actor: string | null;
-  targetType: string;
-  targetId: string;
-  details: Record<string, unknown>;
-  createdAt: string;
-}
-
-interface AuditPage {
-  entries: AuditEntry[];
-  entriesCount: number;
-}
+import { useTestService } from "../../support/service";
 
 describe("moderation of articles and comments", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
 
-  const deleteArticle = (actor: RegisteredUser, slug: string) =>
-    fetch(api(`/articles/${slug}`), { method: "DELETE", headers: tokenHeader(actor.token) });
-  const deleteComment = (actor: RegisteredUser, slug: string, id: number) =>
-    fetch(api(`/articles/${slug}/comments/${id}`), {
-      method: "DELETE",
-      headers: tokenHeader(actor.token),
-    });
-  const updateArticle = (actor: RegisteredUser, slug: string, changes: Record<string, unknown>) =>
-    postJson(api(`/articles/${slug}`), { article: changes }, tokenHeader(actor.token), "PUT");
   const getArticle = (slug: string) => fetch(api(`/articles/${slug}`));
 
   const articleExists = async (id: number) =>
@@ -60,27 +31,20 @@ describe("moderation of articles and comments", () => {
     return json<AuditPage>(response);
   }
 
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    return JSON.parse(text) as T;
+  /** The status of a request sent while every audit insert fails. */
+  async function statusWhileAuditFails(request: () => Promise<Response>): Promise<number> {
+    let status = 0;
+    await withAuditInsertsFailing(db(), async () => {
+      const response = await request();
+      status = response.status;
+      await response.text();
+    });
+    return status;
   }
 
   async function expectNoContent(response: Response): Promise<void> {
     const text = await response.text();
     expect({ status: response.status, text }).toEqual({ status: 204, text: "" });
-  }
-
-  async function expectError(
-    response: Response,
-    status: number,
-    errors: Record<string, string[]>,
-  ): Promise<void> {
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-    expect((JSON.parse(text) as { errors: unknown }).errors).toEqual(errors);
   }
 
   describe.each<[Role]>([["MODERATOR"], ["ADMIN"]])("acting as %s", (role) => {
@@ -91,7 +55,7 @@ describe("moderation of articles and comments", () => {
       await createComment(db(), article.id, author.id);
       const kept = await createArticle(db(), author.id);
 
-      await expectNoContent(await deleteArticle(moderator, article.slug));
+      await expectNoContent(await deleteArticle(service, moderator.token, article.slug));
 
       expect(await articleExists(article.id)).toBe(false);
       expect(await db().comment.count({ where: { articleId: article.id } })).toBe(0);
@@ -125,7 +89,9 @@ describe("moderation of articles and comments", () => {
       const comment = await createComment(db(), article.id, commenter.id, "Spam spam spam");
       const kept = await createComment(db(), article.id, commenter.id, "Fine");
 
-      await expectNoContent(await deleteComment(moderator, article.slug, comment.id));
+      await expectNoContent(
+        await deleteComment(service, moderator.token, article.slug, comment.id),
+      );
 
       expect(await commentExists(comment.id)).toBe(false);
       expect(await commentExists(kept.id)).toBe(true);
@@ -146,8 +112,10 @@ describe("moderation of articles and comments", () => {
       const article = await createArticle(db(), moderator.id);
       const comment = await createComment(db(), article.id, moderator.id);
 
-      await expectNoContent(await deleteComment(moderator, article.slug, comment.id));
-      await expectNoContent(await deleteArticle(moderator, article.slug));
+      await expectNoContent(
+        await deleteComment(service, moderator.token, article.slug, comment.id),
+      );
+      await expectNoContent(await deleteArticle(service, moderator.token, article.slug));
 
       expect(await articleExists(article.id)).toBe(false);
       expect(await db().auditLog.count()).toBe(0);
@@ -155,7 +123,7 @@ describe("moderation of articles and comments", () => {
 
     it("when they delete an article that does not exist, then 404 and no audit entry", async () => {
       const moderator = await registerWithRole(service, role);
-      await expectError(await deleteArticle(moderator, "no-such-article"), 404, {
+      await expectError(await deleteArticle(service, moderator.token, "no-such-article"), 404, {
         article: ["not found"],
       });
       expect(await db().auditLog.count()).toBe(0);
@@ -170,9 +138,9 @@ describe("moderation of articles and comments", () => {
       const comment = await createComment(db(), article.id, reader.id);
       const own = await createComment(db(), article.id, author.id);
 
-      await expectNoContent(await deleteComment(reader, article.slug, comment.id));
-      await expectNoContent(await deleteComment(author, article.slug, own.id));
-      await expectNoContent(await deleteArticle(author, article.slug));
+      await expectNoContent(await deleteComment(service, reader.token, article.slug, comment.id));
+      await expectNoContent(await deleteComment(service, author.token, article.slug, own.id));
+      await expectNoContent(await deleteArticle(service, author.token, article.slug));
 
       expect(await articleExists(article.id)).toBe(false);
       expect(await db().auditLog.count()).toBe(0);
@@ -185,12 +153,16 @@ describe("moderation of articles and comments", () => {
       const article = await createArticle(db(), author.id);
       const comment = await createComment(db(), article.id, author.id);
 
-      await expectError(await deleteArticle(stranger, article.slug), 403, {
+      await expectError(await deleteArticle(service, stranger.token, article.slug), 403, {
         article: ["forbidden"],
       });
-      await expectError(await deleteComment(stranger, article.slug, comment.id), 403, {
-        comment: ["forbidden"],
-      });
+      await expectError(
+        await deleteComment(service, stranger.token, article.slug, comment.id),
+        403,
+        {
+          comment: ["forbidden"],
+        },
+      );
 
       expect(await articleExists(article.id)).toBe(true);
       expect(await commentExists(comment.id)).toBe(true);
@@ -205,7 +177,7 @@ describe("moderation of articles and comments", () => {
       const article = await createArticle(db(), author.id);
 
       await expectError(
-        await updateArticle(moderator, article.slug, { title: "Moderated title" }),
+        await updateArticle(service, moderator.token, article.slug, { title: "Moderated title" }),
         403,
         { article: ["forbidden"] },
       );
@@ -223,9 +195,13 @@ describe("moderation of articles and comments", () => {
       const stranger = await registerUser(service);
       const author = await registerUser(service);
       const article = await createArticle(db(), author.id);
-      await expectError(await updateArticle(stranger, article.slug, { body: "Mine now" }), 403, {
-        article: ["forbidden"],
-      });
+      await expectError(
+        await updateArticle(service, stranger.token, article.slug, { body: "Mine now" }),
+        403,
+        {
+          article: ["forbidden"],
+        },
+      );
       expect((await db().article.findUniqueOrThrow({ where: { id: article.id } })).body).toBe(
         article.body,
       );
@@ -236,7 +212,7 @@ describe("moderation of articles and comments", () => {
       const author = await registerUser(service);
       const article = await createArticle(db(), author.id);
 
-      const response = await updateArticle(admin, article.slug, {
+      const response = await updateArticle(service, admin.token, article.slug, {
         title: "Retitled by an admin",
         description: "Edited by an admin",
       });
@@ -275,8 +251,12 @@ describe("moderation of articles and comments", () => {
       const mine = await createArticle(db(), author.id);
       const adminsOwn = await createArticle(db(), admin.id);
 
-      expect((await updateArticle(author, mine.slug, { body: "Revised" })).status).toBe(200);
-      expect((await updateArticle(admin, adminsOwn.slug, { body: "Revised" })).status).toBe(200);
+      expect(
+        (await updateArticle(service, author.token, mine.slug, { body: "Revised" })).status,
+      ).toBe(200);
+      expect(
+        (await updateArticle(service, admin.token, adminsOwn.slug, { body: "Revised" })).status,
+      ).toBe(200);
 
       expect(await db().auditLog.count()).toBe(0);
     });
@@ -291,12 +271,9 @@ describe("moderation of articles and comments", () => {
       const comment = await createComment(db(), article.id, reader.id);
       await db().favorite.create({ data: { userId: reader.id, articleId: article.id } });
 
-      let status = 0;
-      await withAuditInsertsFailing(db(), async () => {
-        const response = await deleteArticle(moderator, article.slug);
-        status = response.status;
-        await response.text();
-      });
+      const status = await statusWhileAuditFails(() =>
+        deleteArticle(service, moderator.token, article.slug),
+      );
 
       // 5xx only because the database itself refused the audit insert.
       expect(status).toBeGreaterThanOrEqual(500);
@@ -306,7 +283,7 @@ describe("moderation of articles and comments", () => {
       expect(await db().auditLog.count()).toBe(0);
 
       // Nothing was left half done: the same delete now goes through, with its entry.
-      await expectNoContent(await deleteArticle(moderator, article.slug));
+      await expectNoContent(await deleteArticle(service, moderator.token, article.slug));
       expect(await articleExists(article.id)).toBe(false);
       expect((await db().auditLog.findMany()).map((row) => row.action)).toEqual(["article.delete"]);
     });
@@ -317,12 +294,9 @@ describe("moderation of articles and comments", () => {
       const article = await createArticle(db(), author.id);
       const comment = await createComment(db(), article.id, author.id);
 
-      let status = 0;
-      await withAuditInsertsFailing(db(), async () => {
-        const response = await deleteComment(moderator, article.slug, comment.id);
-        status = response.status;
-        await response.text();
-      });
+      const status = await statusWhileAuditFails(() =>
+        deleteComment(service, moderator.token, article.slug, comment.id),
+      );
 
       expect(status).toBeGreaterThanOrEqual(500);
       expect(await commentExists(comment.id)).toBe(true);
@@ -334,12 +308,9 @@ describe("moderation of articles and comments", () => {
       const author = await registerUser(service);
       const article = await createArticle(db(), author.id);
 
-      let status = 0;
-      await withAuditInsertsFailing(db(), async () => {
-        const response = await updateArticle(admin, article.slug, { title: "Never saved" });
-        status = response.status;
-        await response.text();
-      });
+      const status = await statusWhileAuditFails(() =>
+        updateArticle(service, admin.token, article.slug, { title: "Never saved" }),
+      );
 
       expect(status).toBeGreaterThanOrEqual(500);
       const stored = await db().article.findUniqueOrThrow({ where: { id: article.id } });
@@ -352,12 +323,9 @@ describe("moderation of articles and comments", () => {
       const author = await registerUser(service);
       const article = await createArticle(db(), author.id);
 
-      let status = 0;
-      await withAuditInsertsFailing(db(), async () => {
-        const response = await deleteArticle(author, article.slug);
-        status = response.status;
-        await response.text();
-      });
+      const status = await statusWhileAuditFails(() =>
+        deleteArticle(service, author.token, article.slug),
+      );
 
       expect(status).toBe(204);
       expect(await articleExists(article.id)).toBe(false);

@@ -1,14 +1,25 @@
-import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
-import { resetState } from "../../support/database";
+import {
+  auth,
+  expectError,
+  expectStatus,
+  favoriteArticle,
+  followUser,
+  json,
+  publishComment,
+  unfavoriteArticle,
+  unfollowUser,
+  type Profile,
+} from "../../support/api";
+import { postJson, registerUser, type RegisteredUser } from "../../support/auth";
 import { createArticle } from "../../support/factories";
-import { startTestService, type TestService } from "../../support/service";
+import { useTestService } from "../../support/service";
 
 interface Notification {
   id: number;
   kind: "follow" | "favorite" | "comment";
   read: boolean;
   createdAt: string;
-  actor: { username: string; bio: string | null; image: string | null; following: boolean };
+  actor: Profile;
   article: { slug: string; title: string } | null;
   comment: { id: number; body: string } | null;
 }
@@ -23,37 +34,23 @@ const ISO_WITH_MILLISECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const EMPTY: NotificationPage = { notifications: [], unreadCount: 0, nextCursor: null };
 
 describe("notifications", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
-  const auth = (token?: string): Record<string, string> =>
-    token === undefined ? {} : tokenHeader(token);
   const send = (method: string, path: string, token: string) =>
     fetch(api(path), { method, headers: auth(token) });
 
-  const follow = (actor: RegisteredUser, target: RegisteredUser) =>
-    expectStatus(send("POST", `/profiles/${target.username}/follow`, actor.token), 200);
-  const unfollow = (actor: RegisteredUser, target: RegisteredUser) =>
-    expectStatus(send("DELETE", `/profiles/${target.username}/follow`, actor.token), 200);
-  const favorite = (actor: RegisteredUser, slug: string) =>
-    expectStatus(send("POST", `/articles/${slug}/favorite`, actor.token), 200);
-  const unfavorite = (actor: RegisteredUser, slug: string) =>
-    expectStatus(send("DELETE", `/articles/${slug}/favorite`, actor.token), 200);
-  async function comment(actor: RegisteredUser, slug: string, body: string): Promise<number> {
-    const response = await postJson(
-      api(`/articles/${slug}/comments`),
-      { comment: { body } },
-      auth(actor.token),
-    );
-    return (await json<{ comment: { id: number } }>(response, 201)).comment.id;
-  }
+  const follow = async (actor: RegisteredUser, target: RegisteredUser) =>
+    expectStatus(await followUser(service, actor.token, target.username), 200);
+  const unfollow = async (actor: RegisteredUser, target: RegisteredUser) =>
+    expectStatus(await unfollowUser(service, actor.token, target.username), 200);
+  const favorite = async (actor: RegisteredUser, slug: string) =>
+    expectStatus(await favoriteArticle(service, actor.token, slug), 200);
+  const unfavorite = async (actor: RegisteredUser, slug: string) =>
+    expectStatus(await unfavoriteArticle(service, actor.token, slug), 200);
+  /** Comments through the API and returns the new comment's id. */
+  const comment = async (actor: RegisteredUser, slug: string, body: string): Promise<number> =>
+    (await publishComment(service, actor.token, slug, body)).id;
 
   const list = (token: string | undefined, query = "") =>
     fetch(api(`/notifications${query}`), { headers: auth(token) });
@@ -63,32 +60,6 @@ describe("notifications", () => {
     json<NotificationPage>(await list(user.token, query));
 
   const articleBy = (author: RegisteredUser) => createArticle(db(), author.id);
-
-  async function expectStatus(pending: Promise<Response>, status: number): Promise<void> {
-    const response = await pending;
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-  }
-
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    return JSON.parse(text) as T;
-  }
-
-  async function expectError(
-    response: Response,
-    status: number,
-    errors?: Record<string, string[]>,
-  ): Promise<void> {
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-    if (errors !== undefined) {
-      expect((JSON.parse(text) as { errors: unknown }).errors).toEqual(errors);
-    }
-  }
 
   describe("what creates a notification", () => {
     it("when someone follows me, then I get one follow notification and they get none", async () => {

@@ -1,13 +1,13 @@
+import {
+  auth,
+  expectErrorWithCode,
+  followUser,
+  jsonWithContentType,
+  unfollowUser,
+  type Profile,
+} from "../../support/api";
 import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
-import { resetState } from "../../support/database";
-import { startTestService, type TestService } from "../../support/service";
-
-interface Profile {
-  username: string;
-  bio: string | null;
-  image: string | null;
-  following: boolean;
-}
+import { useTestService } from "../../support/service";
 
 /** The 422 message for following or unfollowing yourself. */
 const SELF_FOLLOW = "cannot be followed or unfollowed by its own user";
@@ -17,57 +17,17 @@ interface ProfileBody {
 }
 
 describe("profiles and following", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const db = () => service.container.db;
   const api = (path: string) => `${service.url}/api${path}`;
-  const auth = (token?: string): Record<string, string> =>
-    token === undefined ? {} : tokenHeader(token);
 
   const getProfile = (username: string, headers: Record<string, string> = {}) =>
     fetch(api(`/profiles/${encodeURIComponent(username)}`), { headers });
-  const follow = (username: string, token?: string) =>
-    fetch(api(`/profiles/${encodeURIComponent(username)}/follow`), {
-      method: "POST",
-      headers: auth(token),
-    });
-  const unfollow = (username: string, token?: string) =>
-    fetch(api(`/profiles/${encodeURIComponent(username)}/follow`), {
-      method: "DELETE",
-      headers: auth(token),
-    });
+  const follow = (username: string, token?: string) => followUser(service, token, username);
+  const unfollow = (username: string, token?: string) => unfollowUser(service, token, username);
 
   const followRows = (followerId: number, followingId: number) =>
     db().follow.count({ where: { followerId, followingId } });
-
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-    return JSON.parse(text) as T;
-  }
-
-  /** The RealWorld error envelope, with exactly these errors, its code and the request id. */
-  async function expectError(
-    response: Response,
-    status: number,
-    code: string,
-    errors: Record<string, string[]>,
-  ): Promise<void> {
-    const text = await response.text();
-    expect({ status: response.status, text }).toMatchObject({ status });
-    const body = JSON.parse(text) as Record<string, unknown>;
-    expect(body).toMatchObject({ code, requestId: response.headers.get("x-request-id") });
-    expect(body.errors).toEqual(errors);
-  }
 
   /** A user whose bio and image are set, so profiles show more than nulls. */
   async function userWithBio(): Promise<RegisteredUser & { bio: string; image: string }> {
@@ -87,7 +47,7 @@ describe("profiles and following", () => {
   describe("GET /api/profiles/:username", () => {
     it("when asked anonymously, then 200 with the profile and following false", async () => {
       const celeb = await userWithBio();
-      const { profile } = await json<ProfileBody>(await getProfile(celeb.username));
+      const { profile } = await jsonWithContentType<ProfileBody>(await getProfile(celeb.username));
       expect(profile).toEqual({
         username: celeb.username,
         bio: celeb.bio,
@@ -98,7 +58,7 @@ describe("profiles and following", () => {
 
     it("when the user is new, then bio and image are null", async () => {
       const fresh = await registerUser(service);
-      const { profile } = await json<ProfileBody>(await getProfile(fresh.username));
+      const { profile } = await jsonWithContentType<ProfileBody>(await getProfile(fresh.username));
       expect(profile).toEqual({
         username: fresh.username,
         bio: null,
@@ -113,25 +73,27 @@ describe("profiles and following", () => {
       const stranger = await registerUser(service);
       expect((await follow(celeb.username, fan.token)).status).toBe(200);
 
-      const seenByFan = await json<ProfileBody>(await getProfile(celeb.username, auth(fan.token)));
+      const seenByFan = await jsonWithContentType<ProfileBody>(
+        await getProfile(celeb.username, auth(fan.token)),
+      );
       expect(seenByFan.profile).toEqual({
         username: celeb.username,
         bio: celeb.bio,
         image: celeb.image,
         following: true,
       });
-      const seenByStranger = await json<ProfileBody>(
+      const seenByStranger = await jsonWithContentType<ProfileBody>(
         await getProfile(celeb.username, auth(stranger.token)),
       );
       expect(seenByStranger.profile.following).toBe(false);
-      const seenByNobody = await json<ProfileBody>(await getProfile(celeb.username));
+      const seenByNobody = await jsonWithContentType<ProfileBody>(await getProfile(celeb.username));
       expect(seenByNobody.profile.following).toBe(false);
     });
 
     it("when the caller sends a token but does not follow, then following is false", async () => {
       const celeb = await registerUser(service);
       const viewer = await registerUser(service);
-      const { profile } = await json<ProfileBody>(
+      const { profile } = await jsonWithContentType<ProfileBody>(
         await getProfile(celeb.username, auth(viewer.token)),
       );
       expect(profile.following).toBe(false);
@@ -139,17 +101,24 @@ describe("profiles and following", () => {
 
     it("when the username is unknown, then 404 profile 'not found', with or without a token", async () => {
       const viewer = await registerUser(service);
-      await expectError(await getProfile("nobody_here"), 404, "NOT_FOUND", {
+      await expectErrorWithCode(await getProfile("nobody_here"), 404, "NOT_FOUND", {
         profile: ["not found"],
       });
-      await expectError(await getProfile("nobody_here", auth(viewer.token)), 404, "NOT_FOUND", {
-        profile: ["not found"],
-      });
+      await expectErrorWithCode(
+        await getProfile("nobody_here", auth(viewer.token)),
+        404,
+        "NOT_FOUND",
+        {
+          profile: ["not found"],
+        },
+      );
     });
 
     it("when the username differs only in letter case, then the stored profile is returned", async () => {
       const celeb = await registerUser(service);
-      const { profile } = await json<ProfileBody>(await getProfile(celeb.username.toUpperCase()));
+      const { profile } = await jsonWithContentType<ProfileBody>(
+        await getProfile(celeb.username.toUpperCase()),
+      );
       expect(profile.username).toBe(celeb.username);
     });
 
@@ -172,7 +141,7 @@ describe("profiles and following", () => {
 
         const res = await getProfile(celeb.username, tokenHeader(token));
         expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
-        const { profile } = await json<ProfileBody>(res);
+        const { profile } = await jsonWithContentType<ProfileBody>(res);
         expect(profile).toEqual({
           username: celeb.username,
           bio: null,
@@ -195,7 +164,9 @@ describe("profiles and following", () => {
     it("when the caller follows someone, then 200 with following true and the follow is stored", async () => {
       const celeb = await userWithBio();
       const fan = await registerUser(service);
-      const { profile } = await json<ProfileBody>(await follow(celeb.username, fan.token));
+      const { profile } = await jsonWithContentType<ProfileBody>(
+        await follow(celeb.username, fan.token),
+      );
       expect(profile).toEqual({
         username: celeb.username,
         bio: celeb.bio,
@@ -210,7 +181,9 @@ describe("profiles and following", () => {
       const celeb = await registerUser(service);
       const fan = await registerUser(service);
       for (let i = 0; i < 2; i++) {
-        const { profile } = await json<ProfileBody>(await follow(celeb.username, fan.token));
+        const { profile } = await jsonWithContentType<ProfileBody>(
+          await follow(celeb.username, fan.token),
+        );
         expect(profile.following).toBe(true);
       }
       expect(await followRows(fan.id, celeb.id)).toBe(1);
@@ -224,7 +197,7 @@ describe("profiles and following", () => {
         { user: { email: fan.email } },
         tokenHeader(fan.token),
       );
-      const { profile } = await json<ProfileBody>(res);
+      const { profile } = await jsonWithContentType<ProfileBody>(res);
       expect(profile.following).toBe(true);
       expect(await followRows(fan.id, celeb.id)).toBe(1);
     });
@@ -232,7 +205,7 @@ describe("profiles and following", () => {
     it("when the username differs only in letter case, then the stored user is followed", async () => {
       const celeb = await registerUser(service);
       const fan = await registerUser(service);
-      const { profile } = await json<ProfileBody>(
+      const { profile } = await jsonWithContentType<ProfileBody>(
         await follow(celeb.username.toUpperCase(), fan.token),
       );
       expect(profile).toMatchObject({ username: celeb.username, following: true });
@@ -243,8 +216,8 @@ describe("profiles and following", () => {
       const celeb = await registerUser(service);
       const res = await follow(celeb.username);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
-      await expectError(res, 401, "UNAUTHENTICATED", { token: ["is missing"] });
-      await expectError(await follow("nobody_here"), 401, "UNAUTHENTICATED", {
+      await expectErrorWithCode(res, 401, "UNAUTHENTICATED", { token: ["is missing"] });
+      await expectErrorWithCode(await follow("nobody_here"), 401, "UNAUTHENTICATED", {
         token: ["is missing"],
       });
       expect(await db().follow.count()).toBe(0);
@@ -252,24 +225,24 @@ describe("profiles and following", () => {
 
     it("when the token is garbage, then 401 token 'is invalid' (auth is required here)", async () => {
       const celeb = await registerUser(service);
-      await expectError(await follow(celeb.username, "not-a-jwt"), 401, "UNAUTHENTICATED", {
+      await expectErrorWithCode(await follow(celeb.username, "not-a-jwt"), 401, "UNAUTHENTICATED", {
         token: ["is invalid"],
       });
     });
 
     it("when the username is unknown, then 404 profile 'not found'", async () => {
       const fan = await registerUser(service);
-      await expectError(await follow("nobody_here", fan.token), 404, "NOT_FOUND", {
+      await expectErrorWithCode(await follow("nobody_here", fan.token), 404, "NOT_FOUND", {
         profile: ["not found"],
       });
     });
 
     it("when the caller follows themselves, then 422 naming profile and nothing is stored", async () => {
       const me = await registerUser(service);
-      await expectError(await follow(me.username, me.token), 422, "VALIDATION_FAILED", {
+      await expectErrorWithCode(await follow(me.username, me.token), 422, "VALIDATION_FAILED", {
         profile: [SELF_FOLLOW],
       });
-      await expectError(
+      await expectErrorWithCode(
         await follow(me.username.toUpperCase(), me.token),
         422,
         "VALIDATION_FAILED",
@@ -284,7 +257,9 @@ describe("profiles and following", () => {
       const celeb = await userWithBio();
       const fan = await registerUser(service);
       expect((await follow(celeb.username, fan.token)).status).toBe(200);
-      const { profile } = await json<ProfileBody>(await unfollow(celeb.username, fan.token));
+      const { profile } = await jsonWithContentType<ProfileBody>(
+        await unfollow(celeb.username, fan.token),
+      );
       expect(profile).toEqual({
         username: celeb.username,
         bio: celeb.bio,
@@ -292,7 +267,9 @@ describe("profiles and following", () => {
         following: false,
       });
       expect(await followRows(fan.id, celeb.id)).toBe(0);
-      const again = await json<ProfileBody>(await getProfile(celeb.username, auth(fan.token)));
+      const again = await jsonWithContentType<ProfileBody>(
+        await getProfile(celeb.username, auth(fan.token)),
+      );
       expect(again.profile.following).toBe(false);
     });
 
@@ -301,7 +278,9 @@ describe("profiles and following", () => {
       const fan = await registerUser(service);
       expect((await follow(celeb.username, fan.token)).status).toBe(200);
       for (let i = 0; i < 2; i++) {
-        const { profile } = await json<ProfileBody>(await unfollow(celeb.username, fan.token));
+        const { profile } = await jsonWithContentType<ProfileBody>(
+          await unfollow(celeb.username, fan.token),
+        );
         expect(profile.following).toBe(false);
       }
       expect(await followRows(fan.id, celeb.id)).toBe(0);
@@ -322,7 +301,7 @@ describe("profiles and following", () => {
       const celeb = await registerUser(service);
       const fan = await registerUser(service);
       expect((await follow(celeb.username, fan.token)).status).toBe(200);
-      const { profile } = await json<ProfileBody>(
+      const { profile } = await jsonWithContentType<ProfileBody>(
         await unfollow(celeb.username.toUpperCase(), fan.token),
       );
       expect(profile).toMatchObject({ username: celeb.username, following: false });
@@ -333,7 +312,7 @@ describe("profiles and following", () => {
       const celeb = await registerUser(service);
       const fan = await registerUser(service);
       expect((await follow(celeb.username, fan.token)).status).toBe(200);
-      await expectError(await unfollow(celeb.username), 401, "UNAUTHENTICATED", {
+      await expectErrorWithCode(await unfollow(celeb.username), 401, "UNAUTHENTICATED", {
         token: ["is missing"],
       });
       expect(await followRows(fan.id, celeb.id)).toBe(1);
@@ -341,14 +320,14 @@ describe("profiles and following", () => {
 
     it("when the caller unfollows themselves, then 422 naming profile", async () => {
       const me = await registerUser(service);
-      await expectError(await unfollow(me.username, me.token), 422, "VALIDATION_FAILED", {
+      await expectErrorWithCode(await unfollow(me.username, me.token), 422, "VALIDATION_FAILED", {
         profile: [SELF_FOLLOW],
       });
     });
 
     it("when the username is unknown, then 404 profile 'not found'", async () => {
       const fan = await registerUser(service);
-      await expectError(await unfollow("nobody_here", fan.token), 404, "NOT_FOUND", {
+      await expectErrorWithCode(await unfollow("nobody_here", fan.token), 404, "NOT_FOUND", {
         profile: ["not found"],
       });
     });

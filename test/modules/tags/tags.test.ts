@@ -1,53 +1,23 @@
-import {
-  postJson,
-  registerUser,
-  tokenHeader,
-  uniqueName,
-  type RegisteredUser,
-} from "../../support/auth";
-import { resetState } from "../../support/database";
-import { startTestService, type TestService } from "../../support/service";
+import { deleteArticle, json, postArticle, updateArticle } from "../../support/api";
+import { registerUser, uniqueName, type RegisteredUser } from "../../support/auth";
+import { useTestService } from "../../support/service";
 
 describe("tags", () => {
-  let service: TestService;
-
-  beforeAll(async () => {
-    service = await startTestService();
-  });
-  afterAll(() => service.stop());
-  beforeEach(() => resetState(service.container));
-
+  const service = useTestService();
   const api = (path: string) => `${service.url}/api${path}`;
-
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    const text = await response.text();
-    if (response.status !== status) {
-      throw new Error(`expected ${status}, got ${response.status}: ${text}`);
-    }
-    return JSON.parse(text) as T;
-  }
 
   const tags = async () => json<{ tags: string[] }>(await fetch(api("/tags")));
 
   /** Publishes through the API, so tags are created the way clients create them. */
   async function publish(author: RegisteredUser, tagList: string[]): Promise<string> {
-    const response = await postJson(
-      api("/articles"),
-      {
-        article: {
-          title: `On ${tagList.join(" ") || "nothing"}`,
-          description: "Tagged",
-          body: "Body",
-          tagList,
-        },
-      },
-      tokenHeader(author.token),
-    );
+    const response = await postArticle(service, author.token, {
+      title: `On ${tagList.join(" ") || "nothing"}`,
+      description: "Tagged",
+      body: "Body",
+      tagList,
+    });
     return (await json<{ article: { slug: string } }>(response, 201)).article.slug;
   }
-
-  const deleteArticle = (author: RegisteredUser, slug: string) =>
-    fetch(api(`/articles/${slug}`), { method: "DELETE", headers: tokenHeader(author.token) });
 
   it("when no article exists, then an empty list, to anyone", async () => {
     const response = await fetch(api("/tags"));
@@ -86,7 +56,7 @@ describe("tags", () => {
     await publish(author, [shared]);
     expect((await tags()).tags).toEqual([gone, shared].sort());
 
-    expect((await deleteArticle(author, doomed)).status).toBe(204);
+    expect((await deleteArticle(service, author.token, doomed)).status).toBe(204);
 
     expect((await tags()).tags).toEqual([shared]);
   });
@@ -94,13 +64,7 @@ describe("tags", () => {
   it("when an article's tags are replaced or cleared, then tags no article carries are no longer listed", async () => {
     const author = await registerUser(service);
     const slug = await publish(author, ["first", "second"]);
-    const update = (tagList: string[]) =>
-      postJson(
-        api(`/articles/${slug}`),
-        { article: { tagList } },
-        tokenHeader(author.token),
-        "PUT",
-      );
+    const update = (tagList: string[]) => updateArticle(service, author.token, slug, { tagList });
 
     expect((await update(["second", "third"])).status).toBe(200);
     expect((await tags()).tags).toEqual(["second", "third"]);
