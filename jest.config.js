@@ -11,6 +11,7 @@ const esmOnly = [
   "decode-named-character-reference",
   "character-entities",
   "devlop",
+  "marked",
 ];
 
 /** @type {import('jest').Config} */

@@ -130,12 +130,18 @@ export class ArticlesRepository extends Repository {
 
   /**
    * Locks the article's row until the transaction ends, so concurrent updates
-   * take turns, and returns its current `updatedAt`; null when it is gone.
+   * take turns, and returns what an update decides from; null when it is gone.
    */
-  async lockForUpdate(tx: Transaction, id: number): Promise<{ updatedAt: Date } | null> {
-    const rows = await tx.$queryRaw<{ updated_at: Date }[]>`
-      SELECT updated_at FROM articles WHERE id = ${id} FOR UPDATE`;
-    return rows[0] === undefined ? null : { updatedAt: rows[0].updated_at };
+  async lockForUpdate(
+    tx: Transaction,
+    id: number,
+  ): Promise<{ slug: string; title: string; updatedAt: Date } | null> {
+    const rows = await tx.$queryRaw<{ slug: string; title: string; updated_at: Date }[]>`
+      SELECT slug, title, updated_at FROM articles WHERE id = ${id} FOR UPDATE`;
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : { slug: row.slug, title: row.title, updatedAt: row.updated_at };
   }
 
   async slugTaken(slug: string): Promise<boolean> {

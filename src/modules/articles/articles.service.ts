@@ -1,6 +1,11 @@
 import type { Database } from "../../core/database/prisma";
 import { inTransaction, isUniqueViolation } from "../../core/database/repository";
-import { ForbiddenError, NotFoundError, ValidationError } from "../../core/errors/app-error";
+import {
+  ForbiddenError,
+  NotFoundError,
+  ServiceUnavailableError,
+  ValidationError,
+} from "../../core/errors/app-error";
 import type { ArticleRef, DomainEvents } from "../../core/events/domain-events";
 import type { OffsetPage } from "../../core/validation/paging";
 import { type Actor, can } from "../auth/permissions";
@@ -96,8 +101,10 @@ export class ArticlesService {
 
   /**
    * Applies a partial change. A new title gives a new slug; `tagList` replaces
-   * the tags when present. An admin editing someone else's article is audited. `updatedAt` always moves forward, even within the
-   * same millisecond as the previous change.
+   * the tags when present. What changes is decided from the row as locked, so
+   * concurrent updates take turns and none undoes another's new slug.
+   * `updatedAt` always moves forward, even within the millisecond of the
+   * previous change. An admin editing someone else's article is audited.
    */
   async update(actor: Actor, slug: string, changes: ArticleChangesInput): Promise<ArticleRecord> {
     const { db, articles, tags, moderation, events } = this.deps;
@@ -109,17 +116,18 @@ export class ArticlesService {
     const { tagList, body, ...rest } = changes;
     const fields = { ...rest, ...(body === undefined ? {} : { body: await this.safeBody(body) }) };
     const base = fields.title === undefined ? current.slug : slugBase(fields.title);
-    const retitled = fields.title !== undefined && fields.title !== current.title;
-    const firstSlug = retitled && base !== current.slug ? await this.freeSlug(base) : current.slug;
+    // Probed before the transaction; used only if the locked row's title differs.
+    const candidate = fields.title === undefined ? current.slug : await this.freeSlug(base);
 
-    const article = await this.withUniqueSlug(firstSlug, base, (newSlug) =>
+    const { article, previousSlug } = await this.withUniqueSlug(candidate, base, (newSlug) =>
       inTransaction(db, async (tx) => {
         const locked = await articles.lockForUpdate(tx, current.id);
         if (locked === null) throw new NotFoundError("article");
+        const reslug =
+          fields.title !== undefined && fields.title !== locked.title && base !== locked.slug;
         const updated = await articles.update(tx, current.id, {
           ...fields,
-          slug: newSlug,
-          // Always forward, even within the millisecond of the previous change.
+          ...(reslug ? { slug: newSlug } : {}),
           updatedAt: new Date(Math.max(Date.now(), locked.updatedAt.getTime() + 1)),
           tagIds: tagList === undefined ? undefined : await tags.idsFor(tx, tagList),
         });
@@ -128,15 +136,15 @@ export class ArticlesService {
           id: current.id,
           ownerId: current.authorId,
           details: {
-            slug: newSlug,
-            previousSlug: current.slug,
-            title: fields.title ?? current.title,
+            slug: updated.slug,
+            previousSlug: locked.slug,
+            title: fields.title ?? locked.title,
           },
         });
-        return updated;
+        return { article: updated, previousSlug: locked.slug };
       }),
     );
-    events.publish({ type: "article.updated", article, previousSlug: current.slug });
+    events.publish({ type: "article.updated", article, previousSlug });
     return this.getById(article.id, actor.id);
   }
 
@@ -167,6 +175,11 @@ export class ArticlesService {
    */
   private async safeBody(markdown: string): Promise<string> {
     const verdict = await this.deps.markdown.check(markdown);
+    if (!verdict.ok && verdict.problem === "busy") {
+      throw new ServiceUnavailableError({
+        body: ["cannot be checked right now, try again shortly"],
+      });
+    }
     if (!verdict.ok) throw new ValidationError({ body: [BODY_PROBLEMS[verdict.problem]] });
     if (verdict.markdown.length > BODY_MAX) {
       throw new ValidationError({

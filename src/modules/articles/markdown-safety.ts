@@ -1,23 +1,34 @@
 import path from "node:path";
+import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { MarkdownCheck } from "./markdown";
+import type { MarkdownTask } from "./markdown.worker";
 
-export type MarkdownVerdict = MarkdownCheck | { ok: false; problem: "too-complex" };
+export type MarkdownVerdict =
+  | MarkdownCheck
+  | { ok: false; problem: "too-complex" }
+  /** No thread was free within the deadline: the service is busy, not the body at fault. */
+  | { ok: false; problem: "busy" };
 
 export interface MarkdownSafetyOptions {
-  /** How long one body may take to check, queueing included (starting a thread is not). */
+  /**
+   * How long a body may wait for a free thread, and then how long its check
+   * may run. Starting a thread counts against neither.
+   */
   timeoutMs: number;
   maxThreads: number;
 }
 
 /**
  * Runs the Markdown check (markdown.ts) in worker threads (piscina), so a body
- * that is slow to parse delays neither the event loop nor other requests; one
- * that takes longer than the deadline is refused and its thread replaced.
+ * that is slow to parse delays neither the event loop nor other requests. A
+ * check that runs past the deadline is abandoned (its thread is replaced) and
+ * the body refused as too complex; one that could not start within the
+ * deadline, because slow bodies hold every thread, is answered as busy.
  * Threads start on first use and stop when idle.
  */
 export class MarkdownSafety {
-  private pool: Piscina | undefined;
+  private pool: Piscina<MarkdownTask, MarkdownCheck> | undefined;
   /** Settles once a thread has answered a trivial task, i.e. is running. */
   private warm: Promise<unknown> | undefined;
 
@@ -25,21 +36,37 @@ export class MarkdownSafety {
 
   async check(markdown: string): Promise<MarkdownVerdict> {
     const pool = this.workers();
-    // Starting a thread (loading the parser) is not the body's fault, so it
-    // does not count against the body's deadline.
-    this.warm ??= pool.run("").catch((error: unknown) => {
+    // Starting a thread (loading the parser) is not the body's fault.
+    this.warm ??= pool.run({ markdown: "" }).catch((error: unknown) => {
       this.warm = undefined;
       throw error;
     });
     await this.warm;
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
+
+    const { timeoutMs } = this.options;
+    const abort = new AbortController();
+    const progress = { started: false };
+    const { port1, port2 } = new MessageChannel();
+    let timer = setTimeout(() => abort.abort(), timeoutMs);
+    port1.once("message", () => {
+      clearTimeout(timer);
+      progress.started = true;
+      timer = setTimeout(() => abort.abort(), timeoutMs);
+    });
     try {
-      return (await pool.run(markdown, { signal })) as MarkdownCheck;
+      return await pool.run(
+        { markdown, started: port2 },
+        { signal: abort.signal, transferList: [port2] },
+      );
     } catch (error) {
-      if (!signal.aborted) throw error;
+      if (!abort.signal.aborted) throw error;
+      if (!progress.started) return { ok: false, problem: "busy" };
       // The thread that ran it is being replaced; the next check waits for it.
       this.warm = undefined;
       return { ok: false, problem: "too-complex" };
+    } finally {
+      clearTimeout(timer);
+      port1.close();
     }
   }
 
@@ -49,13 +76,14 @@ export class MarkdownSafety {
     this.warm = undefined;
   }
 
-  private workers(): Piscina {
+  private workers(): Piscina<MarkdownTask, MarkdownCheck> {
     // The worker is TypeScript when the service runs from source (tsx, tests),
     // JavaScript when it runs from the build.
     const filename = path.join(__dirname, `markdown.worker${path.extname(__filename)}`);
     this.pool ??= new Piscina({
       filename,
-      minThreads: 1,
+      // All threads start together, so none starts while a body waits for it.
+      minThreads: this.options.maxThreads,
       maxThreads: this.options.maxThreads,
       idleTimeout: 60_000,
       ...(filename.endsWith(".ts") ? { execArgv: ["--import", "tsx"] } : {}),

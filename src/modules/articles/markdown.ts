@@ -1,3 +1,4 @@
+import { Lexer, walkTokens } from "marked";
 import { parse, postprocess, preprocess } from "micromark";
 import { gfm } from "micromark-extension-gfm";
 import { decodeString } from "micromark-util-decode-string";
@@ -40,19 +41,43 @@ export type MarkdownCheck =
  * thread with a deadline (markdown-safety.ts), never on the event loop.
  */
 export function safeMarkdown(markdown: string): MarkdownCheck {
-  let text = markdown;
+  // U+FEFF is invisible, and parsers disagree about it (micromark skips a
+  // leading one, so its offsets would not match the text; marked reads it as
+  // white space), so it is dropped.
+  let text = markdown.replaceAll("\uFEFF", "");
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const parses = DIALECTS.map((extensions) => tokenize(text, extensions));
     const html = mergeRanges(parses.flatMap((events) => htmlRanges(events)));
     if (html.length === 0) {
       const urls = parses.flatMap((events) => linkTargets(events, text));
-      return urls.every(isSafeUrl)
-        ? { ok: true, markdown: text }
-        : { ok: false, problem: "unsafe-link" };
+      if (!urls.every(isSafeUrl)) return { ok: false, problem: "unsafe-link" };
+      return verifiedWithMarked(text);
     }
     text = escapeRanges(text, html);
   }
   return { ok: false, problem: "unsettled" };
+}
+
+/**
+ * marked, which many RealWorld front ends render with, follows neither
+ * dialect exactly (its patterns treat any Unicode space as white space, its
+ * link labels have no length or nesting limits). It is used to verify, not to
+ * escape: text it would still render as HTML, or with an unsafe link, is
+ * refused. Ordinary bodies, once escaped as above, never trip it.
+ */
+function verifiedWithMarked(text: string): MarkdownCheck {
+  let problem: "unsettled" | "unsafe-link" | undefined;
+  // The callback is synchronous; the array of its (undefined) results is not needed.
+  void walkTokens(Lexer.lex(text), (token) => {
+    if (token.type === "html") problem ??= "unsettled";
+    if (
+      (token.type === "link" || token.type === "image") &&
+      !isSafeUrl(decodeString(String(token.href)))
+    ) {
+      problem ??= "unsafe-link";
+    }
+  });
+  return problem === undefined ? { ok: true, markdown: text } : { ok: false, problem };
 }
 
 function tokenize(markdown: string, extensions: Extension[]): Event[] {
@@ -111,7 +136,9 @@ function escapeRanges(markdown: string, ranges: Array<[number, number]>): string
 }
 
 function isSafeUrl(url: string): boolean {
-  // Browsers ignore whitespace and control characters inside a scheme.
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.replace(/[\s\p{Cc}]/gu, ""));
+  // Browsers ignore whitespace and control characters inside a scheme, and a
+  // character reference to a control character decodes to U+FFFD here but to
+  // the control character in a browser.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.replace(/[\s\p{Cc}\uFFFD]/gu, ""));
   return scheme === null || SAFE_SCHEMES.has(scheme[1]!.toLowerCase());
 }

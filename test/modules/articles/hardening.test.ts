@@ -328,6 +328,27 @@ describe("article hardening (security review fixes)", () => {
     });
   });
 
+  describe("an update racing a rename", () => {
+    it("when an update that changes no title waits while another renames the article, then the new slug and title stay", async () => {
+      const article = await publish();
+      const id = await idOf(article.slug);
+      const response = await racingCommit(
+        db(),
+        id,
+        (tx) => tx.article.update({ where: { id }, data: { title: "Renamed", slug: "renamed-x" } }),
+        () => putArticle(article.slug, { description: "edited meanwhile" }),
+      );
+      const updated = (await json<{ article: Article }>(response)).article;
+      expect(updated).toMatchObject({
+        slug: "renamed-x",
+        title: "Renamed",
+        description: "edited meanwhile",
+      });
+      const row = await db().article.findUniqueOrThrow({ where: { id } });
+      expect(row).toMatchObject({ slug: "renamed-x", title: "Renamed" });
+    });
+  });
+
   describe("favorites and comments racing the article's delete", () => {
     it("when a favorite and a comment race the delete 20 times, then each answers done or 404, never 409 or 500", async () => {
       for (let round = 0; round < 20; round++) {

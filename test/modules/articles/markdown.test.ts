@@ -1,3 +1,4 @@
+import { Lexer, walkTokens } from "marked";
 import { parse, postprocess, preprocess } from "micromark";
 import { gfm } from "micromark-extension-gfm";
 import type { Event, Extension } from "micromark-util-types";
@@ -260,6 +261,75 @@ describe("safeMarkdown", () => {
   });
 });
 
+describe("safeMarkdown against marked's reading (the renderer many front ends use)", () => {
+  /** What marked would render as HTML, or link to a script: the failures a front end would show. */
+  function markedDanger(markdown: string): string[] {
+    const found: string[] = [];
+    void walkTokens(Lexer.lex(markdown), (token) => {
+      if (token.type === "html") found.push(`html ${token.raw}`);
+      if (
+        (token.type === "link" || token.type === "image") &&
+        /javascript:/i.test(String(token.href))
+      ) {
+        found.push(`link ${token.href}`);
+      }
+    });
+    return found;
+  }
+
+  it.each([
+    ["a quoted attribute closed by a no-break space", `<img src=x onerror="alert(1)"\u00a0>`],
+    ["a definition title ending in a tab", `[a]: x "${IMG}"\t`],
+    ["a definition label followed by a tab", `[${IMG}]:\tx`],
+    ["a link label with unbalanced backticks", "[``a`](x)" + IMG + "`"],
+    ["a shortcut reference with a backtick", "[a`]: http://x\n\n[a`]" + IMG + "`"],
+    ["an HTML block opened by a no-break space", `<pre\u00a0>\n\\${IMG}`],
+    ["a heading opened by a no-break space", "`a\n#\u00a0" + IMG + "`"],
+  ])(
+    "when %s hides HTML from CommonMark but not from marked, then the body is refused",
+    (_, body) => {
+      expect(markedDanger(body)).not.toEqual([]);
+      expect(safeMarkdown(body)).toEqual({ ok: false, problem: "unsettled" });
+    },
+  );
+
+  it.each([
+    [
+      "a link target nested deeper than CommonMark reads",
+      "[x](javascript:alert(1)" + "(".repeat(33) + ")".repeat(33) + ")",
+    ],
+    [
+      "a link label longer than CommonMark reads",
+      `[${"a".repeat(1000)}]: javascript:alert(1)\n\n[${"a".repeat(1000)}]`,
+    ],
+    ["a reference to a control character before the scheme", "[x](&#1;javascript:alert(1))"],
+    ["a leading byte-order mark", "\uFEFF[click](javascript:alert(document.domain))"],
+    ["a leading byte-order mark before an autolink", "\uFEFF<javascript:alert(1)>"],
+  ])("when %s hides a script link, then the body is refused", (_, body) => {
+    expect(safeMarkdown(body)).toEqual({ ok: false, problem: "unsafe-link" });
+  });
+
+  it("when a body starts with a byte-order mark, then the mark is dropped and the rest parses as code, as marked sees it", () => {
+    const stored = accepted("\uFEFF    " + IMG);
+    expect(stored).toBe("    " + IMG);
+    expect(markedDanger(stored)).toEqual([]);
+  });
+
+  it.each([
+    "Hello *world*, see `a < b && c` and [docs](https://example.com).",
+    "```html\n<script>x</script>\n```",
+    "| a | b |\n|---|---|\n| `<b>` | 2 |",
+    "Footnote[^1]\n\n[^1]: a note",
+    "Hi <script>alert(1)</script> and <details><summary>x</summary>y</details>",
+    "- item <b>bold</b>\n- ![alt <i>x</i>](https://example.com/a.png)\n\n> quote <span>s</span>",
+  ])(
+    "when an ordinary body %j is stored, then marked finds nothing to render as HTML in it",
+    (body) => {
+      expect(markedDanger(accepted(body))).toEqual([]);
+    },
+  );
+});
+
 describe("MarkdownSafety", () => {
   const SLOW = "_*".repeat(24_500);
   const safety = new MarkdownSafety({ timeoutMs: 300, maxThreads: 1 });
@@ -348,6 +418,20 @@ describe("MarkdownSafety", () => {
       expect(await fresh.check("hello")).toEqual({ ok: true, markdown: "hello" });
     } finally {
       await fresh.close();
+    }
+  });
+
+  it("when slow bodies hold every thread past the deadline, then a waiting body is answered busy, not too complex", async () => {
+    const single = new MarkdownSafety({ timeoutMs: 300, maxThreads: 1 });
+    try {
+      await quickVerdict(single, "warm up");
+      const [slow, waiting] = await Promise.all([single.check(SLOW), single.check("*quick*")]);
+      expect(slow).toEqual({ ok: false, problem: "too-complex" });
+      expect(waiting).toEqual({ ok: false, problem: "busy" });
+      // Once the slow body's thread is replaced, bodies are checked again.
+      expect(await single.check("*quick*")).toEqual({ ok: true, markdown: "*quick*" });
+    } finally {
+      await single.close();
     }
   });
 
