@@ -31,7 +31,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: "The body is not JSON.",
   422: "A value is missing or not acceptable; each bad field is named.",
   429: "Too many requests; see `Retry-After` and the `RateLimit` headers.",
-  503: "PostgreSQL or Redis is unavailable; try again shortly.",
+  503: "A dependency (PostgreSQL, Redis, the Markdown check) cannot serve right now; try again shortly.",
 };
 
 /** Who may call an operation; mirrors the route's access rule. */

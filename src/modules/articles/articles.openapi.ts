@@ -37,6 +37,7 @@ export function articlesPaths(maxPageSize: number): ZodOpenApiPathsObject {
         access: { permission: "article:create" },
         body: newArticleBody,
         success: { status: 201, description: "The new article.", schema: articleResponse },
+        errors: [503],
         limited: true,
       }),
     },
@@ -67,7 +68,7 @@ export function articlesPaths(maxPageSize: number): ZodOpenApiPathsObject {
         params: slugParams,
         body: articleChangesBody,
         success: article,
-        errors: [403, 404],
+        errors: [403, 404, 503],
         limited: true,
       }),
       delete: operation({
