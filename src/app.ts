@@ -13,6 +13,7 @@ import { authRouter } from "./modules/auth/auth.router";
 import { ipLimitKey } from "./modules/auth/client-info";
 import { CredentialTransport } from "./modules/auth/credential-transport";
 import { healthRouter } from "./modules/health/health.router";
+import { metricsRouter } from "./modules/metrics/metrics.router";
 import { docsRouter } from "./modules/docs/docs.router";
 import { usersRouter } from "./modules/users/users.router";
 import { requirePrincipal } from "./modules/auth/access";
@@ -57,6 +58,7 @@ export function buildApp(container: Container): Express {
   app.use(jsonBody(config.http.jsonBodyLimit));
 
   app.use(healthRouter(services.health));
+  app.use(metricsRouter(container.metrics, config.metrics));
   app.use(docsRouter({ maxPageSize: config.http.maxPageSize }));
   app.use("/api", apiRouter(container));
 

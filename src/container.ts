@@ -14,6 +14,7 @@ import { SessionStore } from "./modules/auth/session-store";
 import { createHealthService, type HealthService } from "./modules/health/health.service";
 import { UsersService } from "./modules/users/users.service";
 import { DomainEvents } from "./core/events/domain-events";
+import { createMetrics, type Metrics } from "./core/metrics/metrics";
 import { ArticlesRepository } from "./modules/articles/articles.repository";
 import { ArticlesService } from "./modules/articles/articles.service";
 import { MarkdownSafety } from "./modules/articles/markdown-safety";
@@ -40,8 +41,12 @@ export interface Container {
   redis: Redis;
   /** Signs and verifies access tokens. */
   tokens: AccessTokens;
+  /** Turns access tokens into principals, checking revocation (REST and socket handshakes). */
+  authenticator: Authenticator;
   /** The access rules routes declare (public, optionalAuth, requireAuth, requirePermission). */
   access: AccessRules;
+  /** Prometheus metrics of this instance. */
+  metrics: Metrics;
   /** Changes the services announce after they commit. */
   events: DomainEvents;
   services: {
@@ -100,7 +105,9 @@ export function createContainer(config: Config, logger: Logger): Container {
     db,
     redis,
     tokens,
+    authenticator,
     access: createAccessRules(authenticator),
+    metrics: createMetrics(),
     events,
     services: {
       health: createHealthService({ db, redis }),

@@ -139,6 +139,15 @@ export const environmentSchema = z
     LOGIN_LOCKOUT_MAX_SECONDS: integer(1, 86_400).default(3_600),
     REGISTRATIONS_PER_IP_PER_HOUR: integer(1, 1_000_000).default(20),
     REFRESHES_PER_IP_PER_MINUTE: integer(1, 1_000_000).default(60),
+
+    // Live events over Socket.IO.
+    SOCKET_MAX_PAYLOAD_BYTES: integer(1_024, 1_048_576).default(16_384),
+    SOCKET_EVENTS_PER_MINUTE: integer(1, 100_000).default(120),
+    SOCKET_MAX_ARTICLE_ROOMS: integer(1, 1_000).default(10),
+    SOCKET_RECOVERY_SECONDS: integer(0, 3_600).default(120),
+    SOCKET_STREAM_MAX_LENGTH: integer(100, 10_000_000).default(10_000),
+
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   })
   .superRefine((env, ctx) => {
     if (env.SESSION_IDLE_TTL_SECONDS > env.SESSION_MAX_AGE_SECONDS) {
@@ -286,6 +295,26 @@ export const environmentSchema = z
         favoritesPerMinute: env.FAVORITES_PER_USER_PER_MINUTE,
         followsPerMinute: env.FOLLOWS_PER_USER_PER_MINUTE,
       },
+    },
+    realtime: {
+      /** A larger client packet closes the connection. */
+      maxPayloadBytes: env.SOCKET_MAX_PAYLOAD_BYTES,
+      /** Client events one socket may send per minute. */
+      eventsPerMinute: env.SOCKET_EVENTS_PER_MINUTE,
+      /** Article rooms one socket may be in at once. */
+      maxArticleRooms: env.SOCKET_MAX_ARTICLE_ROOMS,
+      /** How long a dropped client may come back and get what it missed; 0 turns recovery off. */
+      recoverySeconds: env.SOCKET_RECOVERY_SECONDS,
+      /** Entries the shared Redis stream keeps (approximately), which bounds recovery too. */
+      streamMaxLength: env.SOCKET_STREAM_MAX_LENGTH,
+    },
+    metrics: {
+      /**
+       * Bearer token for GET /metrics. Without one, /metrics is open outside
+       * production and absent in production.
+       */
+      token: env.METRICS_TOKEN,
+      enabled: env.METRICS_TOKEN !== undefined || env.NODE_ENV !== "production",
     },
   }));
 

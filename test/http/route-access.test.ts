@@ -44,7 +44,7 @@ describe("route access declarations", () => {
       // Each route is listed once, under its full path.
       const names = routes.map((route) => `${route.method} ${route.path}`);
       expect(new Set(names).size).toBe(names.length);
-      expect(names.every((name) => / \/(api|health|docs)(\/|$)/.test(name))).toBe(true);
+      expect(names.every((name) => / \/(api|health|docs|metrics)(\/|$)/.test(name))).toBe(true);
     });
 
     it("when listed, then the routes carry the rules their routers declare", () => {

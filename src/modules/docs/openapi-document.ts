@@ -6,6 +6,7 @@ import { authPaths } from "../auth/auth.openapi";
 import { commentsPaths } from "../comments/comments.openapi";
 import { favoritesPaths } from "../favorites/favorites.openapi";
 import { healthPaths } from "../health/health.openapi";
+import { metricsPaths } from "../metrics/metrics.openapi";
 import { notificationsPaths } from "../notifications/notifications.openapi";
 import { profilesPaths } from "../profiles/profiles.openapi";
 import { tagsPaths } from "../tags/tags.openapi";
@@ -37,6 +38,7 @@ export function buildOpenApiDocument(maxPageSize: number): ReturnType<typeof cre
       { name: "Notifications" },
       { name: "Administration" },
       { name: "Health" },
+      { name: "Operations" },
       { name: "Documentation" },
     ],
     components: {
@@ -48,10 +50,16 @@ export function buildOpenApiDocument(maxPageSize: number): ReturnType<typeof cre
           description: "RealWorld's scheme: the header value is `Token <access token>`.",
         },
         bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+        metricsToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "The operator's `METRICS_TOKEN`, for GET /metrics only.",
+        },
       },
     },
     paths: {
       ...healthPaths,
+      ...metricsPaths,
       ...usersPaths,
       ...authPaths,
       ...profilesPaths,
