@@ -4,14 +4,16 @@ import type { AddressInfo } from "node:net";
 import { buildApp } from "./app";
 import type { Container } from "./container";
 import { withTimeout } from "./core/timeout";
+import { startRealtime } from "./modules/realtime/realtime.server";
 
 export interface RunningService {
   server: http.Server;
   /** Where it listens, e.g. http://127.0.0.1:3000 */
   url: string;
   /**
-   * Stops accepting connections, lets requests in flight finish (up to the
-   * configured shutdown timeout, then cuts them), and closes the container.
+   * Closes live connections (clients resume on another instance), stops
+   * accepting requests, lets those in flight finish (up to the configured
+   * shutdown timeout, then cuts them), and closes the container.
    */
   stop: () => Promise<void>;
 }
@@ -26,10 +28,12 @@ export async function startService(
   await once(server, "listening");
   const { address, port: boundPort } = server.address() as AddressInfo;
   const url = `http://${address.includes(":") ? `[${address}]` : address}:${boundPort}`;
+  const realtime = await startRealtime(server, container);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      await realtime.close();
       await closeGracefully(server, shutdownTimeoutMs);
       await withTimeout(container.close(), CLOSE_CONNECTIONS_TIMEOUT_MS, "closing connections");
     })();

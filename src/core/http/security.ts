@@ -18,11 +18,9 @@ export function securityHeaders(): RequestHandler {
  */
 export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
   const anyOrigin = allowedOrigins.includes("*");
-  const allowList = new Set(allowedOrigins);
+  const allowed = originPolicy(allowedOrigins);
   return cors({
-    origin: anyOrigin
-      ? "*"
-      : (origin, callback) => callback(null, origin !== undefined && allowList.has(origin)),
+    origin: anyOrigin ? "*" : (origin, callback) => callback(null, allowed(origin)),
     methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
     allowedHeaders: ["Authorization", "Content-Type", REQUEST_ID_HEADER],
     exposedHeaders: [
@@ -37,4 +35,11 @@ export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
     // which browsers refuse to combine with credentials anyway.
     credentials: !anyOrigin,
   });
+}
+
+/** Whether pages on `origin` may call the API: the allow-list CORS and socket handshakes share. */
+export function originPolicy(allowedOrigins: readonly string[]): (origin?: string) => boolean {
+  const allowList = new Set(allowedOrigins);
+  if (allowList.has("*")) return () => true;
+  return (origin) => origin !== undefined && allowList.has(origin);
 }

@@ -11,6 +11,8 @@ export interface Principal {
   sessionId: string;
   /** The access token as presented; RealWorld echoes it in the user body. */
   token: string;
+  /** When the access token stops being accepted. */
+  expiresAt: Date;
 }
 
 export class AuthenticationError extends Error {
@@ -54,6 +56,17 @@ export class Authenticator {
     if (!(await this.sessions.isActive(claims.sessionId, claims.userId))) {
       throw new AuthenticationError("revoked");
     }
-    return { userId: claims.userId, role: claims.role, sessionId: claims.sessionId, token };
+    return {
+      userId: claims.userId,
+      role: claims.role,
+      sessionId: claims.sessionId,
+      token,
+      expiresAt: claims.expiresAt,
+    };
+  }
+
+  /** Whether the session is still live: for connections that outlast the request that opened them. */
+  isActive({ sessionId, userId }: { sessionId: string; userId: number }): Promise<boolean> {
+    return this.sessions.isActive(sessionId, userId);
   }
 }

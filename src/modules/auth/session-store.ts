@@ -48,6 +48,22 @@ export type Rotation =
  *                        at most `maxPerUser` (the oldest are ended first)
  */
 const RETIRED_KEPT = 64;
+
+/**
+ * Every ended session is announced on this Redis channel (under the key
+ * prefix; channels are not prefixed by the client), so each instance can
+ * drop the live connections that belonged to it, whichever process ended it.
+ */
+export const SESSIONS_ENDED_CHANNEL = "sessions-ended";
+
+export interface SessionsEnded {
+  userId: number;
+  sessionIds: string[];
+}
+
+export function sessionsEndedChannel(keyPrefix: string): string {
+  return `${keyPrefix}${SESSIONS_ENDED_CHANNEL}`;
+}
 const sessionKey = (sessionId: string) => `session:${sessionId}`;
 const usedKey = (sessionId: string) => `session:${sessionId}:used`;
 const userSessionsKey = (userId: number) => `user-sessions:${userId}`;
@@ -172,6 +188,7 @@ export class SessionStore {
       }
       case "reused":
         await this.redis.zrem(userSessionsKey(userId), sessionId);
+        await this.announceEnded(userId, [sessionId]);
         return { outcome, userId, sessionId };
       default:
         return { outcome: "invalid" };
@@ -242,5 +259,14 @@ export class SessionStore {
       .zrem(userSessionsKey(userId), ...ids)
       .del(...ids.flatMap((id) => [sessionKey(id), usedKey(id)]))
       .exec();
+    await this.announceEnded(userId, ids);
+  }
+
+  private async announceEnded(userId: number, sessionIds: string[]): Promise<void> {
+    const announcement: SessionsEnded = { userId, sessionIds };
+    await this.redis.publish(
+      sessionsEndedChannel(this.redis.options.keyPrefix ?? ""),
+      JSON.stringify(announcement),
+    );
   }
 }

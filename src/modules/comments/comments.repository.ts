@@ -30,6 +30,15 @@ export class CommentsRepository extends Repository {
     return rows.map((row) => ({ ...row, author: toProfileRecord(row.author) }));
   }
 
+  /** One comment as anyone sees it, or null once it is gone. */
+  async find(commentId: number): Promise<CommentRecord | null> {
+    const row = await this.db.comment.findUnique({
+      where: { id: commentId },
+      select: commentSelect(undefined),
+    });
+    return row === null ? null : { ...row, author: toProfileRecord(row.author) };
+  }
+
   async create(
     tx: Transaction,
     comment: { articleId: number; authorId: number; body: string },

@@ -27,6 +27,11 @@ export class CommentsService {
     return this.deps.comments.listForArticle(article.id, viewerId);
   }
 
+  /** A comment as anyone sees it (no viewer), or null once it is gone. */
+  find(commentId: number): Promise<CommentRecord | null> {
+    return this.deps.comments.find(commentId);
+  }
+
   async add(authorId: number, slug: string, body: string): Promise<CommentRecord> {
     const { db, comments, articles, notifications, events } = this.deps;
     const article = await articles.ref(slug);

@@ -20,6 +20,25 @@ export interface NotificationRecord {
   comment: { id: number; body: string } | null;
 }
 
+/** The actor's `following` is the recipient's view. */
+function notificationSelect(recipientId: number) {
+  return {
+    id: true,
+    kind: true,
+    readAt: true,
+    createdAt: true,
+    actor: { select: profileSelect(recipientId) },
+    article: { select: { slug: true, title: true } },
+    comment: { select: { id: true, body: true } },
+  } as const;
+}
+
+function toNotificationRecord<R extends { actor: Parameters<typeof toProfileRecord>[0] }>(
+  row: R,
+): Omit<R, "actor"> & { actor: ProfileRecord } {
+  return { ...row, actor: toProfileRecord(row.actor) };
+}
+
 export class NotificationsRepository extends Repository {
   async create(tx: Transaction, notification: NewNotification): Promise<number> {
     const { id } = await tx.notification.create({ data: notification, select: { id: true } });
@@ -49,17 +68,18 @@ export class NotificationsRepository extends Repository {
       where: { recipientId, ...(beforeId === undefined ? {} : { id: { lt: beforeId } }) },
       orderBy: { id: "desc" },
       take: limit,
-      select: {
-        id: true,
-        kind: true,
-        readAt: true,
-        createdAt: true,
-        actor: { select: profileSelect(recipientId) },
-        article: { select: { slug: true, title: true } },
-        comment: { select: { id: true, body: true } },
-      },
+      select: notificationSelect(recipientId),
     });
-    return rows.map((row) => ({ ...row, actor: toProfileRecord(row.actor) }));
+    return rows.map(toNotificationRecord);
+  }
+
+  /** One of the recipient's notifications, or null when it is not theirs or gone. */
+  async findForRecipient(recipientId: number, id: number): Promise<NotificationRecord | null> {
+    const row = await this.db.notification.findFirst({
+      where: { id, recipientId },
+      select: notificationSelect(recipientId),
+    });
+    return row === null ? null : toNotificationRecord(row);
   }
 
   countUnread(recipientId: number): Promise<number> {

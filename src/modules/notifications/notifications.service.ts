@@ -36,6 +36,11 @@ export class NotificationsService {
     ];
   }
 
+  /** One of the recipient's notifications, or null when it is not theirs or gone. */
+  find(recipientId: number, id: number): Promise<NotificationRecord | null> {
+    return this.notifications.findForRecipient(recipientId, id);
+  }
+
   async list(
     recipientId: number,
     page: { limit: number; cursor?: number },

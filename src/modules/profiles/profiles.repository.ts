@@ -25,4 +25,13 @@ export class ProfilesRepository extends Repository {
     const { count } = await this.db.follow.deleteMany({ where: { followerId, followingId } });
     return count === 1;
   }
+
+  /** Ids of everyone who follows the user. */
+  async followerIds(userId: number): Promise<number[]> {
+    const rows = await this.db.follow.findMany({
+      where: { followingId: userId },
+      select: { followerId: true },
+    });
+    return rows.map((row) => row.followerId);
+  }
 }

@@ -23,6 +23,11 @@ export class ProfilesService {
     return profile;
   }
 
+  /** Ids of everyone who follows the user, for announcing what they publish. */
+  followerIds(userId: number): Promise<number[]> {
+    return this.deps.profiles.followerIds(userId);
+  }
+
   async follow(followerId: number, username: string): Promise<ProfileRecord> {
     const { db, profiles, notifications, events } = this.deps;
     const target = await this.otherThan(followerId, username);

@@ -1,0 +1,138 @@
+import { ConflictError, NotFoundError } from "../../core/errors/app-error";
+import type { Logger } from "../../core/logging/logger";
+import type { ArticlesService } from "../articles/articles.service";
+import type { Presence } from "./presence";
+import { articleIdsOf, type LiveServer, type LiveSocket, rooms } from "./realtime.protocol";
+
+interface ArticleRoomsDeps {
+  io: LiveServer;
+  articles: ArticlesService;
+  presence: Presence;
+  logger: Logger;
+  /** Article rooms one socket may be in at once. */
+  maxRooms: number;
+  /** Counts what the server sends, for metrics. */
+  onSent: (event: "presence:article") => void;
+}
+
+/**
+ * Joining and leaving articles' rooms, and counting who is in them. Anyone,
+ * signed in or not, may join: articles and their comments are public.
+ */
+export class ArticleRooms {
+  constructor(private readonly deps: ArticleRoomsDeps) {}
+
+  async join(socket: LiveSocket, slug: string): Promise<{ slug: string; viewers: number }> {
+    const article = await this.deps.articles.ref(slug);
+    const room = rooms.article(article.id);
+    if (socket.rooms.has(room)) {
+      return { slug: article.slug, viewers: await this.deps.presence.count(article.id) };
+    }
+    if (articleIdsOf(socket).length >= this.deps.maxRooms) {
+      throw new ConflictError(
+        "rooms",
+        `are at the limit of ${this.deps.maxRooms} articles; leave one first`,
+      );
+    }
+    await socket.join(room);
+    socket.data.articles[article.id] = [article.slug];
+    const viewers = await this.deps.presence.add(article.id, [socket.id]);
+    this.announce(article.id, article.slug, viewers);
+    return { slug: article.slug, viewers };
+  }
+
+  /** Leaving a room the socket is not in succeeds: the outcome is the same. */
+  async leave(socket: LiveSocket, slug: string): Promise<{ slug: string }> {
+    const articleId = await this.joinedArticleId(socket, slug);
+    if (articleId === undefined) return { slug };
+    const current = currentSlug(socket, articleId) ?? slug;
+    await socket.leave(rooms.article(articleId));
+    this.forget(socket, articleId);
+    const viewers = await this.deps.presence.remove(articleId, [socket.id]);
+    this.announce(articleId, current, viewers);
+    return { slug: current };
+  }
+
+  /** Before a socket goes: it stops being counted in every room it was in. */
+  async leaveAll(socket: LiveSocket): Promise<void> {
+    await Promise.all(
+      articleIdsOf(socket).map(async (articleId) => {
+        const viewers = await this.deps.presence.remove(articleId, [socket.id]);
+        this.announce(articleId, currentSlug(socket, articleId) ?? "", viewers);
+      }),
+    );
+  }
+
+  /** A socket recovered after a drop is back in its rooms: count it again. */
+  async rejoinAll(socket: LiveSocket): Promise<void> {
+    await Promise.all(
+      articleIdsOf(socket).map(async (articleId) => {
+        const viewers = await this.deps.presence.add(articleId, [socket.id]);
+        this.announce(articleId, currentSlug(socket, articleId) ?? "", viewers);
+      }),
+    );
+  }
+
+  /** A renamed article: this instance's sockets learn its new slug (every instance is told). */
+  renamed(articleId: number, slug: string): void {
+    for (const socket of this.deps.io.of("/").sockets.values()) {
+      const slugs = socket.data.articles[articleId];
+      if (slugs !== undefined && !slugs.includes(slug)) {
+        socket.data.articles[articleId] = [...slugs, slug];
+      }
+    }
+  }
+
+  /** An article that is gone has no room: everyone leaves it, on every instance. */
+  async close(articleId: number): Promise<void> {
+    this.deps.io.in(rooms.article(articleId)).socketsLeave(rooms.article(articleId));
+    await this.deps.presence.clear(articleId);
+  }
+
+  /** The heartbeat: this instance's sockets stay counted. */
+  async refresh(): Promise<void> {
+    const socketsByArticle = new Map<number, string[]>();
+    for (const socket of this.deps.io.of("/").sockets.values()) {
+      for (const articleId of articleIdsOf(socket)) {
+        socketsByArticle.set(articleId, [...(socketsByArticle.get(articleId) ?? []), socket.id]);
+      }
+    }
+    await Promise.all(
+      [...socketsByArticle].map(([articleId, socketIds]) =>
+        this.deps.presence.refresh(articleId, socketIds),
+      ),
+    );
+  }
+
+  /**
+   * The room the slug names for this socket: any slug the article has had
+   * since the socket joined, or else the article's slug now.
+   */
+  private async joinedArticleId(socket: LiveSocket, slug: string): Promise<number | undefined> {
+    const joined = articleIdsOf(socket);
+    const known = joined.find((id) => socket.data.articles[id]?.includes(slug));
+    if (known !== undefined) return known;
+    try {
+      const { id } = await this.deps.articles.ref(slug);
+      return joined.includes(id) ? id : undefined;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private forget(socket: LiveSocket, articleId: number): void {
+    socket.data.articles = Object.fromEntries(
+      Object.entries(socket.data.articles).filter(([id]) => Number(id) !== articleId),
+    );
+  }
+
+  private announce(articleId: number, slug: string, viewers: number): void {
+    this.deps.io.to(rooms.article(articleId)).emit("presence:article", { slug, viewers });
+    this.deps.onSent("presence:article");
+  }
+}
+
+function currentSlug(socket: LiveSocket, articleId: number): string | undefined {
+  return socket.data.articles[articleId]?.at(-1);
+}

@@ -1,0 +1,177 @@
+import type http from "node:http";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { Server } from "socket.io";
+import type { Container } from "../../container";
+import { originPolicy } from "../../core/http/security";
+import type { Redis } from "../../core/redis/redis";
+import type { Authenticator } from "../auth/authenticator";
+import { ArticleRooms } from "./article-rooms";
+import { ClientEvents } from "./client-events";
+import { EventRelay } from "./event-relay";
+import { Presence } from "./presence";
+import type { LiveServer, SocketData } from "./realtime.protocol";
+import { SocketSessions } from "./socket-sessions";
+
+/** A viewer stops being counted this long after its instance last vouched for it. */
+const PRESENCE_TTL_MS = 60_000;
+const PRESENCE_HEARTBEAT_MS = 20_000;
+/** How often each instance re-checks its signed-in sockets' sessions (a backstop; revocations are announced). */
+const SESSION_SWEEP_MS = 60_000;
+
+export interface Realtime {
+  io: LiveServer;
+  /** Disconnects this instance's sockets (they may resume on another instance) and stops listening to Redis. */
+  close(): Promise<void>;
+}
+
+/**
+ * Socket.IO on the service's HTTP server (path /socket.io), sharing rooms and
+ * events with every other instance through a Redis stream (docs/realtime.md,
+ * docs/adr/0019).
+ */
+export async function startRealtime(server: http.Server, container: Container): Promise<Realtime> {
+  const { config, redis, logger, metrics, authenticator, events, services } = container;
+  const allowed = originPolicy(config.http.corsOrigins);
+  const anyOrigin = config.http.corsOrigins.includes("*");
+  const adapterClients = trackedDuplicates(redis);
+
+  const io: LiveServer = new Server(server, {
+    serveClient: false,
+    maxHttpBufferSize: config.realtime.maxPayloadBytes,
+    // Long-polling requests are cross-origin fetches and need CORS headers;
+    // WebSocket upgrades are not covered by CORS, so allowRequest checks the
+    // Origin of both against the same allow-list as the REST API.
+    cors: anyOrigin
+      ? { origin: "*" }
+      : { origin: (origin, callback) => callback(null, allowed(origin)), credentials: true },
+    allowRequest: (req, callback) => {
+      const { origin } = req.headers;
+      callback(null, origin === undefined || allowed(origin));
+    },
+    ...(config.realtime.recoverySeconds > 0 && {
+      connectionStateRecovery: {
+        maxDisconnectionDuration: config.realtime.recoverySeconds * 1_000,
+        // The handshake runs again on recovery, so an expired or revoked token is refused.
+        skipMiddlewares: false,
+      },
+    }),
+    adapter: recoveringOnlyLiveSessions(
+      createAdapter(adapterClients.client, {
+        // Channels are not prefixed by the Redis client; keys (the stream, recovery sessions) are.
+        channelPrefix: `${config.redis.keyPrefix}socket.io`,
+        maxLen: config.realtime.streamMaxLength,
+      }),
+      authenticator,
+    ),
+  });
+
+  const presence = new Presence(redis, PRESENCE_TTL_MS);
+  const articleRooms = new ArticleRooms({
+    io,
+    articles: services.articles,
+    presence,
+    logger,
+    maxRooms: config.realtime.maxArticleRooms,
+    onSent: (event) => metrics.socketEventsSent.inc({ event }),
+  });
+  const sessions = new SocketSessions({
+    io,
+    authenticator,
+    redis,
+    logger,
+    metrics,
+    sweepIntervalMs: SESSION_SWEEP_MS,
+  });
+  const clientEvents = new ClientEvents({
+    sessions,
+    metrics,
+    logger,
+    eventsPerMinute: config.realtime.eventsPerMinute,
+    handlers: {
+      "article:join": (socket, { slug }) => articleRooms.join(socket, slug),
+      "article:leave": (socket, { slug }) => articleRooms.leave(socket, slug),
+      "auth:refresh": (socket, { token }) => sessions.renew(socket, token),
+    },
+  });
+  const relay = new EventRelay({ io, articleRooms, metrics, ...services });
+
+  const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
+  io.use((socket, next) => void sessions.handshake(socket, next));
+  io.on("connection", (socket) => {
+    const kind = socket.data.user === null ? "anonymous" : "user";
+    metrics.socketsConnected.inc({ kind });
+    sessions.connected(socket);
+    clientEvents.listen(socket);
+    if (socket.recovered)
+      articleRooms.rejoinAll(socket).catch(warn("recounting a recovered socket failed"));
+    socket.on("disconnecting", () => {
+      articleRooms.leaveAll(socket).catch(warn("uncounting a socket failed"));
+    });
+    socket.on("disconnect", () => metrics.socketsConnected.dec({ kind }));
+  });
+  io.on("article:renamed", (articleId, slug) => articleRooms.renamed(articleId, slug));
+
+  const unsubscribe = events.subscribe((event) => relay.relay(event));
+  await sessions.start();
+  const heartbeat = setInterval(() => {
+    articleRooms.refresh().catch(warn("refreshing presence failed"));
+  }, PRESENCE_HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    io,
+    async close() {
+      unsubscribe();
+      clearInterval(heartbeat);
+      sessions.close();
+      // Closing the transports (not a server-side disconnect) lets clients
+      // resume on another instance with what they missed.
+      io.engine.close();
+      await io.of("/").adapter.close();
+      adapterClients.disconnectAll();
+    },
+  };
+}
+
+/**
+ * The adapter keeps a blocking stream read open on a connection of its own;
+ * these are tracked so shutting down need not wait for the read to time out.
+ */
+function trackedDuplicates(redis: Redis): { client: Redis; disconnectAll(): void } {
+  const client = redis.duplicate();
+  const made: Redis[] = [client];
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (...args) => {
+    const child = duplicate(...args);
+    made.push(child);
+    return child;
+  };
+  return { client, disconnectAll: () => made.forEach((each) => each.disconnect()) };
+}
+
+type AdapterFactory = ReturnType<typeof createAdapter>;
+
+/**
+ * Connection-state recovery replays what a socket missed before the handshake
+ * middleware runs again, so a session that has ended since must not be
+ * restored at all: its missed events would reach a client no longer entitled.
+ */
+function recoveringOnlyLiveSessions(
+  factory: AdapterFactory,
+  authenticator: Authenticator,
+): AdapterFactory {
+  // Socket.IO calls the factory with `new`, so it must be a function, not an arrow.
+  return function (this: unknown, nsp: Parameters<AdapterFactory>[0]) {
+    const adapter = factory(nsp);
+    const restore = adapter.restoreSession.bind(adapter);
+    adapter.restoreSession = async (pid, offset) => {
+      const session = await restore(pid, offset);
+      const user = (session?.data as SocketData | undefined)?.user;
+      if (user && !(await authenticator.isActive(user))) {
+        throw new Error("the recovered socket's session has ended");
+      }
+      return session;
+    };
+    return adapter;
+  } as AdapterFactory;
+}

@@ -1,0 +1,207 @@
+import type { ExtendedError } from "socket.io";
+import type { AppError } from "../../core/errors/app-error";
+import { ForbiddenError } from "../../core/errors/app-error";
+import { toAppError } from "../../core/errors/to-app-error";
+import type { Logger } from "../../core/logging/logger";
+import type { Metrics } from "../../core/metrics/metrics";
+import type { Redis } from "../../core/redis/redis";
+import { AuthenticationError, type Authenticator } from "../auth/authenticator";
+import { type SessionsEnded, sessionsEndedChannel } from "../auth/session-store";
+import { unusableToken } from "../auth/token-problems";
+import { type LiveServer, type LiveSocket, rooms, type SocketUser } from "./realtime.protocol";
+
+interface SocketSessionsDeps {
+  io: LiveServer;
+  authenticator: Authenticator;
+  redis: Redis;
+  logger: Logger;
+  metrics: Metrics;
+  /** How often every signed-in socket's session is checked again, as a backstop to announcements. */
+  sweepIntervalMs: number;
+}
+
+export type DropReason = "revoked" | "expired";
+
+const DROP_MESSAGES: Record<DropReason, string> = {
+  revoked: "the session has ended; sign in again and reconnect",
+  expired:
+    "the access token has expired; refresh it and reconnect, or send auth:refresh before it expires",
+};
+
+/**
+ * Who each socket speaks for, for as long as that holds. The handshake checks
+ * the access token as REST does (signature, expiry, live session); a signed-in
+ * socket is dropped when its token expires unless renewed with `auth:refresh`,
+ * and at once when its session ends, on whichever instance it is connected to.
+ */
+export class SocketSessions {
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+  private subscriber: Redis | undefined;
+  private sweep: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: SocketSessionsDeps) {}
+
+  /**
+   * The handshake middleware. No token means an anonymous socket; a token that
+   * cannot be used refuses the connection with `connect_error` (`err.data.code`).
+   */
+  readonly handshake = async (
+    socket: LiveSocket,
+    next: (error?: ExtendedError) => void,
+  ): Promise<void> => {
+    // A recovered socket brings its rooms back; a new one starts with none.
+    socket.data.articles ??= {};
+    const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;
+    if (token === undefined || token === null) {
+      socket.data.user = null;
+      next();
+      return;
+    }
+    try {
+      socket.data.user = await this.userFor(token);
+      next();
+    } catch (error) {
+      next(this.connectError(error));
+    }
+  };
+
+  /** Once connected: the socket's own rooms, and its expiry. */
+  connected(socket: LiveSocket): void {
+    this.syncIdentityRooms(socket);
+    this.scheduleExpiry(socket);
+    socket.on("disconnect", () => this.clearExpiry(socket));
+  }
+
+  /** `auth:refresh`: a new access token for the same user keeps the socket signed in. */
+  async renew(socket: LiveSocket, token: string): Promise<{ expiresAt: string }> {
+    const current = socket.data.user;
+    if (current === null) {
+      throw new ForbiddenError("socket", "is anonymous; reconnect with a token to sign in");
+    }
+    const user = await this.userFor(token);
+    if (user.userId !== current.userId) {
+      throw new ForbiddenError("token", "belongs to another user; reconnect to switch users");
+    }
+    socket.data.user = user;
+    this.syncIdentityRooms(socket);
+    this.scheduleExpiry(socket);
+    return { expiresAt: new Date(user.expiresAt).toISOString() };
+  }
+
+  /** Whether a signed-in socket's session is still live; anonymous sockets always are. */
+  async stillValid(socket: LiveSocket): Promise<boolean> {
+    const { user } = socket.data;
+    return user === null || (await this.deps.authenticator.isActive(user));
+  }
+
+  /** Tells the client why, then disconnects it (the client does not reconnect on its own). */
+  drop(socket: LiveSocket, reason: DropReason): void {
+    if (!socket.connected) return;
+    socket.emit(reason === "revoked" ? "auth:revoked" : "auth:expired", {
+      message: DROP_MESSAGES[reason],
+    });
+    socket.disconnect();
+    this.deps.metrics.socketsDropped.inc({ reason });
+  }
+
+  /** Listens for ended sessions and starts the periodic check. */
+  async start(): Promise<void> {
+    const { redis, logger, sweepIntervalMs } = this.deps;
+    const channel = sessionsEndedChannel(redis.options.keyPrefix ?? "");
+    const subscriber = redis.duplicate();
+    this.subscriber = subscriber;
+    subscriber.on("message", (_channel: string, message: string) => this.onSessionsEnded(message));
+    await subscriber.subscribe(channel);
+    this.sweep = setInterval(() => {
+      this.sweepLocalSockets().catch((error: unknown) =>
+        logger.warn({ err: error }, "checking live sockets' sessions failed"),
+      );
+    }, sweepIntervalMs);
+    this.sweep.unref();
+  }
+
+  close(): void {
+    clearInterval(this.sweep);
+    for (const timer of this.expiryTimers.values()) clearTimeout(timer);
+    this.expiryTimers.clear();
+    this.subscriber?.disconnect();
+  }
+
+  private async userFor(token: unknown): Promise<SocketUser> {
+    if (typeof token !== "string" || token === "") throw unusableToken("invalid");
+    try {
+      const principal = await this.deps.authenticator.fromToken(token);
+      return {
+        userId: principal.userId,
+        sessionId: principal.sessionId,
+        expiresAt: principal.expiresAt.getTime(),
+      };
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw unusableToken(error.problem);
+      throw error;
+    }
+  }
+
+  private connectError(error: unknown): ExtendedError {
+    const appError: AppError = toAppError(error);
+    if (appError.status >= 500) {
+      this.deps.logger.error({ err: error }, "socket handshake failed");
+    }
+    const refusal: ExtendedError = new Error(appError.message);
+    refusal.data = { code: appError.code, message: appError.message };
+    return refusal;
+  }
+
+  /** The socket is in its user's and session's rooms and no one else's. */
+  private syncIdentityRooms(socket: LiveSocket): void {
+    const { user } = socket.data;
+    const own = user === null ? [] : [rooms.user(user.userId), rooms.session(user.sessionId)];
+    for (const room of socket.rooms) {
+      const identityRoom = room.startsWith("user:") || room.startsWith("session:");
+      if (identityRoom && !own.includes(room)) void socket.leave(room);
+    }
+    if (own.length > 0) void socket.join(own);
+  }
+
+  private scheduleExpiry(socket: LiveSocket): void {
+    this.clearExpiry(socket);
+    const { user } = socket.data;
+    if (user === null) return;
+    const timer = setTimeout(() => this.drop(socket, "expired"), user.expiresAt - Date.now());
+    timer.unref();
+    this.expiryTimers.set(socket.id, timer);
+  }
+
+  private clearExpiry(socket: LiveSocket): void {
+    clearTimeout(this.expiryTimers.get(socket.id));
+    this.expiryTimers.delete(socket.id);
+  }
+
+  private onSessionsEnded(message: string): void {
+    let ended: SessionsEnded;
+    try {
+      ended = JSON.parse(message) as SessionsEnded;
+    } catch {
+      return;
+    }
+    if (!Array.isArray(ended.sessionIds)) return;
+    const sessionIds = new Set(ended.sessionIds.map(String));
+    for (const socket of this.localSockets()) {
+      const { user } = socket.data;
+      if (user !== null && sessionIds.has(user.sessionId)) this.drop(socket, "revoked");
+    }
+  }
+
+  /** Announcements travel by Redis PUB/SUB, which an instance can miss; this catches up. */
+  private async sweepLocalSockets(): Promise<void> {
+    await Promise.all(
+      this.localSockets().map(async (socket) => {
+        if (!(await this.stillValid(socket))) this.drop(socket, "revoked");
+      }),
+    );
+  }
+
+  private localSockets(): LiveSocket[] {
+    return [...this.deps.io.of("/").sockets.values()];
+  }
+}
