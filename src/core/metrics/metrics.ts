@@ -35,7 +35,7 @@ export function createMetrics(): Metrics {
     }),
     socketEventsReceived: new Counter({
       name: "conduit_socket_events_received_total",
-      help: "Events received from clients, by outcome (ok, invalid, rate_limited, unknown, failed, ...)",
+      help: "Events received from clients (names the server does not handle count as unknown), by outcome: ok, invalid, rate_limited, refused, not_found, failed",
       labelNames: ["event", "outcome"],
       registers: [registry],
     }),

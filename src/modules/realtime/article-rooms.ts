@@ -28,6 +28,7 @@ export class ArticleRooms {
     if (socket.rooms.has(room)) {
       return { slug: article.slug, viewers: await this.deps.presence.count(article.id) };
     }
+    forgetClosedRooms(socket);
     if (articleIdsOf(socket).length >= this.deps.maxRooms) {
       throw new ConflictError(
         "rooms",
@@ -47,7 +48,7 @@ export class ArticleRooms {
     if (articleId === undefined) return { slug };
     const current = currentSlug(socket, articleId) ?? slug;
     await socket.leave(rooms.article(articleId));
-    this.forget(socket, articleId);
+    forgetClosedRooms(socket);
     const viewers = await this.deps.presence.remove(articleId, [socket.id]);
     this.announce(articleId, current, viewers);
     return { slug: current };
@@ -121,12 +122,6 @@ export class ArticleRooms {
     }
   }
 
-  private forget(socket: LiveSocket, articleId: number): void {
-    socket.data.articles = Object.fromEntries(
-      Object.entries(socket.data.articles).filter(([id]) => Number(id) !== articleId),
-    );
-  }
-
   private announce(articleId: number, slug: string, viewers: number): void {
     this.deps.io.to(rooms.article(articleId)).emit("presence:article", { slug, viewers });
     this.deps.onSent("presence:article");
@@ -135,4 +130,12 @@ export class ArticleRooms {
 
 function currentSlug(socket: LiveSocket, articleId: number): string | undefined {
   return socket.data.articles[articleId]?.at(-1);
+}
+
+/** Rooms closed under the socket (an article deleted) leave their slugs behind; drop them. */
+function forgetClosedRooms(socket: LiveSocket): void {
+  const joined = new Set(articleIdsOf(socket).map(String));
+  socket.data.articles = Object.fromEntries(
+    Object.entries(socket.data.articles).filter(([id]) => joined.has(id)),
+  );
 }

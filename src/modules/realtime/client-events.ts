@@ -51,23 +51,36 @@ export class ClientEvents {
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack =
         typeof args.at(-1) === "function" ? (args.pop() as (reply: Ack) => void) : undefined;
-      void this.answer(socket, event, args).then((reply) => ack?.(reply));
+      void this.answer(socket, event, args).then(({ reply, afterwards }) => {
+        ack?.(reply);
+        // Disconnecting first would make the client drop the reply unread.
+        afterwards?.();
+      });
     });
     socket.on("disconnect", () => void this.limiter.delete(socket.id));
   }
 
-  private async answer(socket: LiveSocket, event: string, args: unknown[]): Promise<Ack> {
+  /** The reply, and what to do once it is sent (drop a socket that may no longer stay). */
+  private async answer(
+    socket: LiveSocket,
+    event: string,
+    args: unknown[],
+  ): Promise<{ reply: Ack; afterwards?: () => void }> {
     const known = isClientEvent(event);
     const label = known ? event : "unknown";
+    let afterwards: (() => void) | undefined;
     try {
-      await this.withinLimit(socket);
-      if (!known)
+      const limit = await this.consume(socket);
+      if (limit.flooding) afterwards = () => this.cutOff(socket);
+      if (limit.refused) throw new TooManyRequestsError(limit.retryAfterSeconds, "events");
+      if (!known) {
         throw new BadRequestError(
           "event",
           `"${event.slice(0, 64)}" is not one this server handles`,
         );
+      }
       if (!(await this.deps.sessions.stillValid(socket))) {
-        this.deps.sessions.drop(socket, "revoked");
+        afterwards = () => this.deps.sessions.drop(socket, "revoked");
         throw unusableToken("revoked");
       }
       if (args.length !== 1) {
@@ -78,22 +91,9 @@ export class ClientEvents {
       }
       const result = await this.run(socket, event, args[0]);
       this.count(label, "ok");
-      return { ...result, ok: true };
+      return { reply: { ...result, ok: true }, afterwards };
     } catch (error) {
-      const appError = toAppError(error);
-      if (appError.status >= 500) {
-        this.deps.logger.error({ err: error, event: label }, "a client event failed");
-      }
-      this.count(label, outcomeOf(appError.status));
-      const retryAfter = appError.headers["Retry-After"];
-      return {
-        ok: false,
-        error: {
-          code: appError.code,
-          message: appError.message,
-          ...(retryAfter === undefined ? {} : { retryAfterSeconds: Number(retryAfter) }),
-        },
-      };
+      return { reply: this.refusal(error, label), afterwards };
     }
   }
 
@@ -106,17 +106,44 @@ export class ClientEvents {
     return handler(socket, parseInput(clientEventSchemas[event], payload));
   }
 
-  private async withinLimit(socket: LiveSocket): Promise<void> {
+  private refusal(error: unknown, label: string): Ack {
+    const appError = toAppError(error);
+    if (appError.status >= 500) {
+      this.deps.logger.error({ err: error, event: label }, "a client event failed");
+    }
+    this.count(label, outcomeOf(appError.status));
+    const retryAfter = appError.headers["Retry-After"];
+    return {
+      ok: false,
+      error: {
+        code: appError.code,
+        message: appError.message,
+        ...(retryAfter === undefined ? {} : { retryAfterSeconds: Number(retryAfter) }),
+      },
+    };
+  }
+
+  private async consume(
+    socket: LiveSocket,
+  ): Promise<{ refused: boolean; flooding: boolean; retryAfterSeconds: number }> {
     try {
       await this.limiter.consume(socket.id);
+      return { refused: false, flooding: false, retryAfterSeconds: 0 };
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      if (rejection.consumedPoints > this.deps.eventsPerMinute * FLOOD_FACTOR) {
-        this.deps.metrics.socketsDropped.inc({ reason: "flooding" });
-        socket.disconnect();
-      }
-      throw new TooManyRequestsError(rejection.msBeforeNext / 1000, "events");
+      return {
+        refused: true,
+        flooding: rejection.consumedPoints > this.deps.eventsPerMinute * FLOOD_FACTOR,
+        retryAfterSeconds: rejection.msBeforeNext / 1000,
+      };
     }
+  }
+
+  /** A socket that keeps sending far past its allowance is disconnected, once. */
+  private cutOff(socket: LiveSocket): void {
+    if (!socket.connected) return;
+    this.deps.metrics.socketsDropped.inc({ reason: "flooding" });
+    socket.disconnect();
   }
 
   private count(event: string, outcome: string): void {

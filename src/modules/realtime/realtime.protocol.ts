@@ -59,6 +59,11 @@ export interface LiveComment {
 }
 
 export interface ServerToClientEvents {
+  /**
+   * First event after every (re)connection. It also gives the client a
+   * position in the event stream, which recovery after a drop needs.
+   */
+  ready: (payload: { recovered: boolean; signedIn: boolean; expiresAt: string | null }) => void;
   "notification:new": (payload: { notification: z.output<typeof notificationSchema> }) => void;
   "feed:article": (payload: { article: LiveArticleSummary }) => void;
   "comment:created": (payload: { slug: string; comment: LiveComment }) => void;

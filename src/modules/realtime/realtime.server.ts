@@ -102,6 +102,13 @@ export async function startRealtime(server: http.Server, container: Container): 
     metrics.socketsConnected.inc({ kind });
     sessions.connected(socket);
     clientEvents.listen(socket);
+    const { user } = socket.data;
+    socket.emit("ready", {
+      recovered: socket.recovered,
+      signedIn: user !== null,
+      expiresAt: user === null ? null : new Date(user.expiresAt).toISOString(),
+    });
+    metrics.socketEventsSent.inc({ event: "ready" });
     if (socket.recovered)
       articleRooms.rejoinAll(socket).catch(warn("recounting a recovered socket failed"));
     socket.on("disconnecting", () => {

@@ -97,7 +97,9 @@ export class SocketSessions {
   /** Tells the client why, then disconnects it (the client does not reconnect on its own). */
   drop(socket: LiveSocket, reason: DropReason): void {
     if (!socket.connected) return;
-    socket.emit(reason === "revoked" ? "auth:revoked" : "auth:expired", {
+    // Straight to this socket: with recovery on, a plain emit is first written
+    // to the Redis stream and would arrive after the disconnect below.
+    this.deps.io.local.to(socket.id).emit(reason === "revoked" ? "auth:revoked" : "auth:expired", {
       message: DROP_MESSAGES[reason],
     });
     socket.disconnect();

@@ -1,0 +1,224 @@
+import { apiUrl, publishArticle, publishComment } from "../../support/api";
+import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
+import {
+  type ClientSocket,
+  collect,
+  connectError,
+  connectSocket,
+  type ConnectOptions,
+  disconnected,
+  joinArticle,
+  nextEvent,
+  openSocket,
+  useTwoInstances,
+} from "../../support/realtime";
+import {
+  ownRedisPrefix,
+  startTestService,
+  type TestService,
+  useTestService,
+} from "../../support/service";
+
+interface CommentEvent {
+  slug: string;
+  comment: { body: string };
+}
+
+/** What socket.io-client keeps to ask for recovery: the session id and the last offset seen. */
+function recoveryStateOf(socket: ClientSocket): { pid?: string; offset?: string } {
+  const state = socket as unknown as { _pid?: string; _lastOffset?: string };
+  return { pid: state._pid, offset: state._lastOffset };
+}
+
+/** A user's article, published through `service`. */
+async function anArticle(service: TestService): Promise<{ author: RegisteredUser; slug: string }> {
+  const author = await registerUser(service);
+  const article = await publishArticle(service, author.token, {
+    title: "Recovering",
+    description: "d",
+    body: "b",
+  });
+  return { author, slug: article.slug };
+}
+
+/**
+ * A socket in the article's room that has seen its own presence broadcast, so
+ * the client holds an offset of the shared stream to recover from.
+ */
+async function viewer(
+  service: TestService,
+  slug: string,
+  options: ConnectOptions = {},
+): Promise<ClientSocket> {
+  const socket = await connectSocket(service, options);
+  const counted = nextEvent(socket, "presence:article");
+  await joinArticle(socket, slug);
+  await counted;
+  return socket;
+}
+
+/** Closes the client's transport, as a network drop would (the client calls it a forced close). */
+async function dropTransport(socket: ClientSocket): Promise<void> {
+  const gone = disconnected(socket);
+  socket.io.engine.close();
+  expect(await gone).toBe("forced close");
+}
+
+/** The next successful (re)connection of the socket. */
+function reconnected(socket: ClientSocket, timeoutMs = 5_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the socket did not reconnect")), timeoutMs);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+const bodies = (events: CommentEvent[]) => events.map((event) => event.comment.body);
+
+/** Waits until the instance has stored the socket's session for recovery. */
+async function sessionStored(service: TestService, pid: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if ((await service.container.redis.exists(`sio:session:${pid}`)) === 1) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("the socket's session was not stored for recovery");
+}
+
+describe("connection-state recovery", () => {
+  const instances = useTwoInstances();
+
+  it("a client whose transport drops gets the comment it missed on reconnecting, stays in the room, and is counted once", async () => {
+    const { a, b } = instances;
+    const { author, slug } = await anArticle(b);
+    const socket = await viewer(a, slug, { reconnection: true });
+    const comments = collect<CommentEvent>(socket, "comment:created");
+
+    await dropTransport(socket);
+    const back = reconnected(socket);
+    await publishComment(b, author.token, slug, "while you were away");
+    await back;
+    expect(socket.recovered).toBe(true);
+    expect(bodies(comments)).toEqual(["while you were away"]);
+
+    const later = nextEvent<CommentEvent>(socket, "comment:created");
+    await publishComment(b, author.token, slug, "after you came back");
+    expect((await later).comment.body).toBe("after you came back");
+
+    const other = await connectSocket(b);
+    expect(await joinArticle(other, slug)).toEqual({ ok: true, slug, viewers: 2 });
+  });
+
+  it("a session ended while its client was away is not recovered, and what it missed is never delivered", async () => {
+    const { a, b } = instances;
+    const { author, slug } = await anArticle(b);
+    const user = await registerUser(a);
+    const socket = await viewer(a, slug, { token: user.token });
+    const comments = collect<CommentEvent>(socket, "comment:created");
+
+    await dropTransport(socket);
+    await sessionStored(a, recoveryStateOf(socket).pid!);
+    await publishComment(b, author.token, slug, "after the logout");
+    const logout = await fetch(apiUrl(b, "/users/logout"), {
+      method: "POST",
+      headers: tokenHeader(user.token),
+    });
+    expect(logout.status).toBe(204);
+
+    const refused = connectError(socket);
+    socket.connect();
+    expect((await refused).data).toEqual({
+      code: "UNAUTHENTICATED",
+      message: "token has been revoked",
+    });
+
+    // Signed in again, the same client connects afresh: nothing it missed comes with it.
+    const login = await postJson(apiUrl(a, "/users/login"), {
+      user: { email: user.email, password: user.password },
+    });
+    socket.auth = { token: ((await login.json()) as { user: { token: string } }).user.token };
+    const back = reconnected(socket);
+    socket.connect();
+    await back;
+    expect(socket.recovered).toBe(false);
+    await joinArticle(socket, slug);
+    const fresh = nextEvent<CommentEvent>(socket, "comment:created");
+    await publishComment(b, author.token, slug, "for the new session");
+    await fresh;
+    expect(bodies(comments)).toEqual(["for the new session"]);
+  });
+});
+
+describe("an instance shutting down", () => {
+  let a: TestService;
+  let b: TestService;
+
+  beforeEach(async () => {
+    const env = { REDIS_KEY_PREFIX: ownRedisPrefix("shutdown") };
+    [a, b] = await Promise.all([startTestService({ env }), startTestService({ env })]);
+  });
+  afterEach(() => Promise.all([a.stop(), b.stop()]));
+
+  it("closes its clients' transports, and they resume on another instance with what they missed", async () => {
+    const { author, slug } = await anArticle(b);
+    const socket = await viewer(a, slug);
+    const dropped = disconnected(socket);
+    await a.stop();
+    expect(await dropped).toBe("transport close");
+
+    await publishComment(b, author.token, slug, "while the instance was gone");
+    const resumed = openSocket(b, { auth: recoveryStateOf(socket) });
+    const comments = collect<CommentEvent>(resumed, "comment:created");
+    await reconnected(resumed);
+    expect(bodies(comments)).toEqual(["while the instance was gone"]);
+
+    // Back in the room without joining it: the next comment arrives too.
+    const later = nextEvent<CommentEvent>(resumed, "comment:created");
+    await publishComment(b, author.token, slug, "on the new instance");
+    expect((await later).comment.body).toBe("on the new instance");
+    // Counted once: A stopped counting it, B counts it again.
+    expect(await joinArticle(await connectSocket(b), slug)).toEqual({ ok: true, slug, viewers: 2 });
+    expect((await fetch(`${b.url}/health/live`)).status).toBe(200);
+  });
+
+  it("leaves the other instance serving: a client connects to it afresh and rejoins", async () => {
+    const { author, slug } = await anArticle(b);
+    const socket = await viewer(a, slug);
+    const dropped = disconnected(socket);
+    await a.stop();
+    expect(await dropped).toBe("transport close");
+
+    const fresh = await viewer(b, slug);
+    const comment = nextEvent<CommentEvent>(fresh, "comment:created");
+    await publishComment(b, author.token, slug, "still live");
+    expect((await comment).comment.body).toBe("still live");
+  });
+});
+
+describe("with recovery turned off", () => {
+  const service = useTestService({ env: { SOCKET_RECOVERY_SECONDS: "0" } });
+
+  it("a reconnected client is not recovered and is in none of its rooms until it joins again", async () => {
+    const { author, slug } = await anArticle(service);
+    const socket = await viewer(service, slug, { reconnection: true });
+    const observer = await viewer(service, slug);
+    const comments = collect<CommentEvent>(socket, "comment:created");
+
+    await dropTransport(socket);
+    await reconnected(socket);
+    // socket.io-client leaves it undefined when the server offers no recovery at all.
+    expect(socket.recovered).toBeFalsy();
+
+    const seen = nextEvent<CommentEvent>(observer, "comment:created");
+    await publishComment(service, author.token, slug, "to the room");
+    await seen;
+    expect(comments).toEqual([]);
+
+    expect(await joinArticle(socket, slug)).toEqual({ ok: true, slug, viewers: 2 });
+    const arrives = nextEvent<CommentEvent>(socket, "comment:created");
+    await publishComment(service, author.token, slug, "after joining again");
+    await arrives;
+    expect(bodies(comments)).toEqual(["after joining again"]);
+  });
+});
