@@ -33,6 +33,7 @@ export default defineConfig(
       "test/**",
       "scripts/**",
       "bench/**",
+      "examples/**",
       "prisma/seed.ts",
     ],
     rules: { "no-restricted-properties": "off" },
