@@ -18,7 +18,10 @@ const DESCRIPTION = `The RealWorld ("Conduit") API, and sessions, administration
 notifications beyond it. Conventions (errors, paging, rate limits, content rules): docs/api.md.
 
 Authenticate with \`Authorization: Token <jwt>\` (RealWorld's scheme) or \`Bearer <jwt>\`.
-Every error has the body \`{"errors": {"<field>": ["<message>"]}, "code": "...", "requestId": "..."}\`.`;
+Every error has the body \`{"errors": {"<field>": ["<message>"]}, "code": "...", "requestId": "..."}\`.
+
+Live events (new comments, notifications, presence) come over Socket.IO 4 at \`/socket.io\` on the
+same port, authenticated with the same access token: docs/realtime.md.`;
 
 /**
  * The OpenAPI 3.1 document, generated from the Zod schemas the routes
