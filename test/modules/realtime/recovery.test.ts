@@ -89,6 +89,34 @@ async function sessionStored(service: TestService, pid: string): Promise<void> {
 describe("connection-state recovery", () => {
   const instances = useTwoInstances();
 
+  it("every connection starts with ready, and a signed-in socket that heard nothing else still recovers its notifications", async () => {
+    const { a, b } = instances;
+    const user = await registerUser(a);
+    const fan = await registerUser(b);
+    const socket = openSocket(a, { token: user.token, reconnection: true });
+    const ready = await nextEvent<{ recovered: boolean; signedIn: boolean; expiresAt: string }>(
+      socket,
+      "ready",
+    );
+    expect(ready).toEqual({ recovered: false, signedIn: true, expiresAt: expect.any(String) });
+    expect(Date.parse(ready.expiresAt)).toBeGreaterThan(Date.now());
+    const missed = collect<{ notification: { kind: string } }>(socket, "notification:new");
+
+    await dropTransport(socket);
+    const back = reconnected(socket);
+    const again = nextEvent<{ recovered: boolean }>(socket, "ready");
+    const follow = await postJson(
+      apiUrl(b, `/profiles/${user.username}/follow`),
+      {},
+      tokenHeader(fan.token),
+    );
+    expect(follow.status).toBe(200);
+    await back;
+    expect(socket.recovered).toBe(true);
+    expect(await again).toMatchObject({ recovered: true });
+    expect(missed.map((event) => event.notification.kind)).toEqual(["follow"]);
+  });
+
   it("a client whose transport drops gets the comment it missed on reconnecting, stays in the room, and is counted once", async () => {
     const { a, b } = instances;
     const { author, slug } = await anArticle(b);
