@@ -6,19 +6,8 @@
 //
 // The server seeds its own database first (BENCH_ARTICLES articles, default 2000).
 import autocannon from "autocannon";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { SEED_PASSWORD } from "../src/core/database/seed/seed";
-
-/** What the seeded server points the scenarios at. */
-interface Target {
-  url: string;
-  email: string;
-  tag: string;
-  slug: string;
-}
+import { median, signIn, startServer, type Target } from "./harness";
 
 interface Scenario {
   name: string;
@@ -59,44 +48,6 @@ const { values: options } = parseArgs({
   },
 });
 
-const BENCH_ENV = {
-  NODE_ENV: "development",
-  LOG_LEVEL: "silent",
-  HOST: "127.0.0.1",
-  PORT: "0",
-  DATABASE_URL:
-    process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/conduit_bench",
-  REDIS_KEY_PREFIX: "conduit-bench:",
-  REGISTRATIONS_PER_IP_PER_HOUR: "1000000",
-};
-
-async function startServer(): Promise<{ target: Target; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/server.ts"], {
-    env: { ...process.env, ...BENCH_ENV },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const [line] = (await once(lines, "line")) as [string];
-  return {
-    target: JSON.parse(line) as Target,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    },
-  };
-}
-
-/** Signs in as a seeded user, who follows others and has favorites. */
-async function signIn({ url, email }: Target): Promise<string> {
-  const res = await fetch(`${url}/api/users/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ user: { email, password: SEED_PASSWORD } }),
-  });
-  if (res.status !== 200) throw new Error(`signing in the bench user: ${res.status}`);
-  return ((await res.json()) as { user: { token: string } }).user.token;
-}
-
 interface Sample {
   requestsPerSecond: number;
   p50: number;
@@ -117,12 +68,6 @@ async function measure(target: Target, scenario: Scenario, token: string): Promi
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function main(): Promise<void> {
