@@ -121,6 +121,15 @@ export class ArticlesRepository extends Repository {
   }
 
   /** The article's identity and owner, for permission checks and events. */
+  /** Which of these articles still exist. */
+  async existingIds(ids: number[]): Promise<number[]> {
+    const rows = await this.db.article.findMany({
+      where: { id: { in: ids } },
+      select: { id: true },
+    });
+    return rows.map((row) => row.id);
+  }
+
   findRefBySlug(slug: string): Promise<(ArticleRef & { title: string }) | null> {
     return this.db.article.findUnique({
       where: { slug },

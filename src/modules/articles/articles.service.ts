@@ -72,6 +72,11 @@ export class ArticlesService {
     return this.found(await this.deps.articles.find({ id }, viewerId));
   }
 
+  /** Which of these articles still exist. */
+  existingIds(ids: number[]): Promise<number[]> {
+    return this.deps.articles.existingIds(ids);
+  }
+
   /** The article's identity and owner; 404 when there is no such article. */
   async ref(slug: string): Promise<ArticleRef> {
     const article = await this.deps.articles.findRefBySlug(slug);

@@ -29,7 +29,7 @@ export class ArticleRooms {
       return { slug: article.slug, viewers: await this.deps.presence.count(article.id) };
     }
     forgetClosedRooms(socket);
-    if (articleIdsOf(socket).length >= this.deps.maxRooms) {
+    if (!(await this.hasRoomFor(socket))) {
       throw new ConflictError(
         "rooms",
         `are at the limit of ${this.deps.maxRooms} articles; leave one first`,
@@ -106,16 +106,34 @@ export class ArticleRooms {
   }
 
   /**
-   * The room the slug names for this socket: any slug the article has had
-   * since the socket joined, or else the article's slug now.
+   * Below the cap, counting only articles that still exist: the room of one
+   * just deleted may not have been closed on this instance yet.
+   */
+  private async hasRoomFor(socket: LiveSocket): Promise<boolean> {
+    const joined = articleIdsOf(socket);
+    if (joined.length < this.deps.maxRooms) return true;
+    const existing = new Set(await this.deps.articles.existingIds(joined));
+    const gone = joined.filter((id) => !existing.has(id));
+    for (const id of gone) await socket.leave(rooms.article(id));
+    forgetClosedRooms(socket);
+    return joined.length - gone.length < this.deps.maxRooms;
+  }
+
+  /**
+   * The room the slug names for this socket: the article that has the slug
+   * now, if the socket is in its room; else one that had it since the socket
+   * joined (the slug may since have passed to another article).
    */
   private async joinedArticleId(socket: LiveSocket, slug: string): Promise<number | undefined> {
     const joined = articleIdsOf(socket);
-    const known = joined.find((id) => socket.data.articles[id]?.includes(slug));
-    if (known !== undefined) return known;
+    const current = await this.currentHolder(slug);
+    if (current !== undefined && joined.includes(current)) return current;
+    return joined.find((id) => socket.data.articles[id]?.includes(slug));
+  }
+
+  private async currentHolder(slug: string): Promise<number | undefined> {
     try {
-      const { id } = await this.deps.articles.ref(slug);
-      return joined.includes(id) ? id : undefined;
+      return (await this.deps.articles.ref(slug)).id;
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
