@@ -28,7 +28,7 @@ export async function startService(
   await once(server, "listening");
   const { address, port: boundPort } = server.address() as AddressInfo;
   const url = `http://${address.includes(":") ? `[${address}]` : address}:${boundPort}`;
-  const realtime = await startRealtime(server, container);
+  const realtime = startRealtime(server, container);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

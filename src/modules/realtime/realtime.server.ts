@@ -29,11 +29,11 @@ export interface Realtime {
  * events with every other instance through a Redis stream (docs/realtime.md,
  * docs/adr/0019).
  */
-export async function startRealtime(server: http.Server, container: Container): Promise<Realtime> {
+export function startRealtime(server: http.Server, container: Container): Realtime {
   const { config, redis, logger, metrics, authenticator, events, services } = container;
   const allowed = originPolicy(config.http.corsOrigins);
   const anyOrigin = config.http.corsOrigins.includes("*");
-  const adapterClients = trackedDuplicates(redis);
+  const adapterRedis = adapterClients(redis);
 
   const io: LiveServer = new Server(server, {
     serveClient: false,
@@ -56,7 +56,7 @@ export async function startRealtime(server: http.Server, container: Container): 
       },
     }),
     adapter: recoveringOnlyLiveSessions(
-      createAdapter(adapterClients.client, {
+      createAdapter(adapterRedis.client, {
         // Channels are not prefixed by the Redis client; keys (the stream, recovery sessions) are.
         channelPrefix: `${config.redis.keyPrefix}socket.io`,
         maxLen: config.realtime.streamMaxLength,
@@ -119,7 +119,7 @@ export async function startRealtime(server: http.Server, container: Container): 
   io.on("article:renamed", (articleId, slug) => articleRooms.renamed(articleId, slug));
 
   const unsubscribe = events.subscribe((event) => relay.relay(event));
-  await sessions.start();
+  sessions.start();
   const heartbeat = setInterval(() => {
     articleRooms.refresh().catch(warn("refreshing presence failed"));
   }, PRESENCE_HEARTBEAT_MS);
@@ -135,26 +135,47 @@ export async function startRealtime(server: http.Server, container: Container): 
       // resume on another instance with what they missed.
       io.engine.close();
       await io.of("/").adapter.close();
-      adapterClients.disconnectAll();
+      adapterRedis.disconnectAll();
     },
   };
 }
 
 /**
- * The adapter keeps a blocking stream read open on a connection of its own;
- * these are tracked so shutting down need not wait for the read to time out.
+ * The Redis clients the adapter uses: a duplicate of the service's client and
+ * the duplicates the adapter makes of it in turn (a blocking stream read and a
+ * subscriber), tracked so shutting down need not wait for the read to time out.
+ *
+ * The adapter (0.3.1) sends some commands without handling their failure
+ * (PUBLISH of ephemeral messages, SET of recovery sessions, SUBSCRIBE). While
+ * Redis is away those would be unhandled rejections, which end this process
+ * by design (main.ts), so each such command's failure is marked handled here;
+ * callers that await the command still see it.
  */
-function trackedDuplicates(redis: Redis): { client: Redis; disconnectAll(): void } {
-  const client = redis.duplicate();
-  const made: Redis[] = [client];
-  const duplicate = client.duplicate.bind(client);
-  client.duplicate = (...args) => {
-    const child = duplicate(...args);
-    made.push(child);
-    return child;
+function adapterClients(redis: Redis): { client: Redis; disconnectAll(): void } {
+  const made: Redis[] = [];
+  const track = (client: Redis): Redis => {
+    made.push(client);
+    for (const name of UNHANDLED_BY_ADAPTER) {
+      const send = client[name].bind(client) as (...args: unknown[]) => Promise<unknown>;
+      Object.assign(client, {
+        [name]: (...args: unknown[]) => {
+          const reply = send(...args);
+          reply.catch(() => undefined);
+          return reply;
+        },
+      });
+    }
+    const duplicate = client.duplicate.bind(client);
+    client.duplicate = (...args) => track(duplicate(...args));
+    return client;
   };
-  return { client, disconnectAll: () => made.forEach((each) => each.disconnect()) };
+  return {
+    client: track(redis.duplicate()),
+    disconnectAll: () => made.forEach((client) => client.disconnect()),
+  };
 }
+
+const UNHANDLED_BY_ADAPTER = ["publish", "spublish", "set", "subscribe", "ssubscribe"] as const;
 
 type AdapterFactory = ReturnType<typeof createAdapter>;
 

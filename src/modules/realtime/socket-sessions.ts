@@ -106,14 +106,22 @@ export class SocketSessions {
     this.deps.metrics.socketsDropped.inc({ reason });
   }
 
-  /** Listens for ended sessions and starts the periodic check. */
-  async start(): Promise<void> {
+  /**
+   * Listens for ended sessions and starts the periodic check. The subscription
+   * waits for Redis rather than failing, so an instance can start while Redis
+   * is away (readiness reports it) and listens as soon as Redis is back.
+   */
+  start(): void {
     const { redis, logger, sweepIntervalMs } = this.deps;
-    const channel = sessionsEndedChannel(redis.options.keyPrefix ?? "");
-    const subscriber = redis.duplicate();
+    const subscriber = redis.duplicate({ maxRetriesPerRequest: null });
     this.subscriber = subscriber;
+    subscriber.on("error", () => undefined); // The main client already logs outages.
     subscriber.on("message", (_channel: string, message: string) => this.onSessionsEnded(message));
-    await subscriber.subscribe(channel);
+    subscriber
+      .subscribe(sessionsEndedChannel(redis.options.keyPrefix ?? ""))
+      .catch((error: unknown) =>
+        logger.error({ err: error }, "cannot listen for ended sessions; relying on the sweep"),
+      );
     this.sweep = setInterval(() => {
       this.sweepLocalSockets().catch((error: unknown) =>
         logger.warn({ err: error }, "checking live sockets' sessions failed"),
