@@ -143,6 +143,7 @@ export const environmentSchema = z
     // Live events over Socket.IO.
     SOCKET_MAX_PAYLOAD_BYTES: integer(1_024, 1_048_576).default(16_384),
     SOCKET_EVENTS_PER_MINUTE: integer(1, 100_000).default(120),
+    SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: integer(1, 1_000_000).default(120),
     SOCKET_MAX_ARTICLE_ROOMS: integer(1, 1_000).default(10),
     SOCKET_RECOVERY_SECONDS: integer(0, 3_600).default(120),
     SOCKET_STREAM_MAX_LENGTH: integer(100, 10_000_000).default(10_000),
@@ -301,6 +302,8 @@ export const environmentSchema = z
       maxPayloadBytes: env.SOCKET_MAX_PAYLOAD_BYTES,
       /** Client events one socket may send per minute. */
       eventsPerMinute: env.SOCKET_EVENTS_PER_MINUTE,
+      /** Socket handshakes per client address (IPv6 by /64) per minute, across instances. */
+      connectionsPerIpPerMinute: env.SOCKET_CONNECTIONS_PER_IP_PER_MINUTE,
       /** Article rooms one socket may be in at once. */
       maxArticleRooms: env.SOCKET_MAX_ARTICLE_ROOMS,
       /** How long a dropped client may come back and get what it missed; 0 turns recovery off. */

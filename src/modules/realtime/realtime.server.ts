@@ -1,10 +1,13 @@
 import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { Server } from "socket.io";
 import type { Container } from "../../container";
+import { clientAddressOf } from "../../core/http/client-address";
 import { originPolicy } from "../../core/http/security";
 import type { Redis } from "../../core/redis/redis";
 import type { Authenticator } from "../auth/authenticator";
+import { ipLimitKey } from "../auth/client-info";
 import { ArticleRooms } from "./article-rooms";
 import { ClientEvents } from "./client-events";
 import { EventRelay } from "./event-relay";
@@ -34,6 +37,7 @@ export function startRealtime(server: http.Server, container: Container): Realti
   const allowed = originPolicy(config.http.corsOrigins);
   const anyOrigin = config.http.corsOrigins.includes("*");
   const adapterRedis = adapterClients(redis);
+  const admitHandshake = handshakeLimit(redis, config, logger);
 
   const io: LiveServer = new Server(server, {
     serveClient: false,
@@ -46,7 +50,13 @@ export function startRealtime(server: http.Server, container: Container): Realti
       : { origin: (origin, callback) => callback(null, allowed(origin)), credentials: true },
     allowRequest: (req, callback) => {
       const { origin } = req.headers;
-      callback(null, origin === undefined || allowed(origin));
+      if (origin !== undefined && !allowed(origin)) {
+        callback("origin is not allowed", false);
+        return;
+      }
+      void admitHandshake(req).then((refusal) =>
+        refusal === undefined ? callback(null, true) : callback(refusal, false),
+      );
     },
     ...(config.realtime.recoverySeconds > 0 && {
       connectionStateRecovery: {
@@ -176,6 +186,37 @@ function adapterClients(redis: Redis): { client: Redis; disconnectAll(): void } 
 }
 
 const UNHANDLED_BY_ADAPTER = ["publish", "spublish", "set", "subscribe", "ssubscribe"] as const;
+
+/**
+ * Handshakes per client address and minute, counted in Redis across
+ * instances. Resolves with the refusal's message, or undefined when admitted.
+ */
+function handshakeLimit(
+  redis: Redis,
+  config: Container["config"],
+  logger: Container["logger"],
+): (req: http.IncomingMessage) => Promise<string | undefined> {
+  const limiter = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: "rate:socket-handshake",
+    points: config.realtime.connectionsPerIpPerMinute,
+    duration: 60,
+  });
+  const addressOf = clientAddressOf(config.http.trustProxy);
+  return async (req) => {
+    try {
+      await limiter.consume(ipLimitKey(addressOf(req)));
+      return undefined;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        return `too many connections from this address; try again in ${seconds} s`;
+      }
+      logger.warn({ err: rejection }, "cannot count a socket handshake");
+      return "connections cannot be accepted right now; try again shortly";
+    }
+  };
+}
 
 type AdapterFactory = ReturnType<typeof createAdapter>;
 
