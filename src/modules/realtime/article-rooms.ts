@@ -35,6 +35,8 @@ export class ArticleRooms {
         `are at the limit of ${this.deps.maxRooms} articles; leave one first`,
       );
     }
+    // Gone while the article was looked up: nothing to join, nobody to count.
+    if (!socket.connected) throw new NotFoundError("socket");
     await socket.join(room);
     socket.data.articles[article.id] = [article.slug];
     const viewers = await this.deps.presence.add(article.id, [socket.id]);
@@ -95,7 +97,9 @@ export class ArticleRooms {
     const socketsByArticle = new Map<number, string[]>();
     for (const socket of this.deps.io.of("/").sockets.values()) {
       for (const articleId of articleIdsOf(socket)) {
-        socketsByArticle.set(articleId, [...(socketsByArticle.get(articleId) ?? []), socket.id]);
+        const socketIds = socketsByArticle.get(articleId);
+        if (socketIds === undefined) socketsByArticle.set(articleId, [socket.id]);
+        else socketIds.push(socket.id);
       }
     }
     await Promise.all(

@@ -48,7 +48,9 @@ export class ClientEvents {
   }
 
   listen(socket: LiveSocket): void {
-    socket.onAny((event: string, ...args: unknown[]) => {
+    socket.onAny((name: unknown, ...args: unknown[]) => {
+      // The parser also lets numbers through as event names.
+      const event = String(name);
       const ack =
         typeof args.at(-1) === "function" ? (args.pop() as (reply: Ack) => void) : undefined;
       void this.answer(socket, event, args).then(({ reply, afterwards }) => {

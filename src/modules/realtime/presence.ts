@@ -29,6 +29,7 @@ return count
 `;
 
 const presenceKey = (articleId: number) => `presence:article:${articleId}`;
+const REFRESH_SLICE = 1_000;
 
 export class Presence {
   constructor(
@@ -47,8 +48,11 @@ export class Presence {
   }
 
   /** Keeps the sockets counted for another TTL (only those still counted). */
-  refresh(articleId: number, socketIds: string[]): Promise<number> {
-    return this.run("refresh", articleId, socketIds);
+  async refresh(articleId: number, socketIds: string[]): Promise<void> {
+    // In slices, so a crowded article does not hold Redis in one long script.
+    for (let start = 0; start < socketIds.length; start += REFRESH_SLICE) {
+      await this.run("refresh", articleId, socketIds.slice(start, start + REFRESH_SLICE));
+    }
   }
 
   count(articleId: number): Promise<number> {

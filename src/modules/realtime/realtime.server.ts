@@ -11,6 +11,7 @@ import { ipLimitKey } from "../auth/client-info";
 import { ArticleRooms } from "./article-rooms";
 import { ClientEvents } from "./client-events";
 import { EventRelay } from "./event-relay";
+import { HeldMissedEvents } from "./held-missed-events";
 import { Presence } from "./presence";
 import type { LiveServer, SocketData } from "./realtime.protocol";
 import { SocketSessions } from "./socket-sessions";
@@ -23,7 +24,12 @@ const SESSION_SWEEP_MS = 60_000;
 
 export interface Realtime {
   io: LiveServer;
-  /** Disconnects this instance's sockets (they may resume on another instance) and stops listening to Redis. */
+  /**
+   * Closes this instance's connections, so clients resume on another
+   * instance with what they missed. Changes still committing are relayed.
+   */
+  disconnectClients(): void;
+  /** Stops relaying changes and listening to Redis; call once requests have drained. */
   close(): Promise<void>;
 }
 
@@ -38,6 +44,7 @@ export function startRealtime(server: http.Server, container: Container): Realti
   const anyOrigin = config.http.corsOrigins.includes("*");
   const adapterRedis = adapterClients(redis);
   const admitHandshake = handshakeLimit(redis, config, logger);
+  const missedEvents = new HeldMissedEvents();
 
   const io: LiveServer = new Server(server, {
     serveClient: false,
@@ -65,13 +72,14 @@ export function startRealtime(server: http.Server, container: Container): Realti
         skipMiddlewares: false,
       },
     }),
-    adapter: recoveringOnlyLiveSessions(
+    adapter: recoveringAfterHandshake(
       createAdapter(adapterRedis.client, {
         // Channels are not prefixed by the Redis client; keys (the stream, recovery sessions) are.
         channelPrefix: `${config.redis.keyPrefix}socket.io`,
         maxLen: config.realtime.streamMaxLength,
       }),
       authenticator,
+      missedEvents,
     ),
   });
 
@@ -112,6 +120,7 @@ export function startRealtime(server: http.Server, container: Container): Realti
     metrics.socketsConnected.inc({ kind });
     sessions.connected(socket);
     clientEvents.listen(socket);
+    missedEvents.deliver(io, socket);
     const { user } = socket.data;
     socket.emit("ready", {
       recovered: socket.recovered,
@@ -137,13 +146,16 @@ export function startRealtime(server: http.Server, container: Container): Realti
 
   return {
     io,
+    disconnectClients() {
+      clearInterval(heartbeat);
+      // Closing the transports (not a server-side disconnect) keeps the
+      // sockets' sessions for recovery.
+      io.engine.close();
+    },
     async close() {
       unsubscribe();
-      clearInterval(heartbeat);
       sessions.close();
-      // Closing the transports (not a server-side disconnect) lets clients
-      // resume on another instance with what they missed.
-      io.engine.close();
+      missedEvents.clear();
       await io.of("/").adapter.close();
       adapterRedis.disconnectAll();
     },
@@ -221,13 +233,15 @@ function handshakeLimit(
 type AdapterFactory = ReturnType<typeof createAdapter>;
 
 /**
- * Connection-state recovery replays what a socket missed before the handshake
- * middleware runs again, so a session that has ended since must not be
- * restored at all: its missed events would reach a client no longer entitled.
+ * Connection-state recovery restores a socket's rooms and what it missed
+ * before the handshake middleware runs again. A session that has ended since
+ * is not restored at all; a live one's missed events are held back until the
+ * handshake has passed (see HeldMissedEvents).
  */
-function recoveringOnlyLiveSessions(
+function recoveringAfterHandshake(
   factory: AdapterFactory,
   authenticator: Authenticator,
+  held: HeldMissedEvents,
 ): AdapterFactory {
   // Socket.IO calls the factory with `new`, so it must be a function, not an arrow.
   return function (this: unknown, nsp: Parameters<AdapterFactory>[0]) {
@@ -235,10 +249,13 @@ function recoveringOnlyLiveSessions(
     const restore = adapter.restoreSession.bind(adapter);
     adapter.restoreSession = async (pid, offset) => {
       const session = await restore(pid, offset);
-      const user = (session?.data as SocketData | undefined)?.user;
+      if (!session) return session;
+      const user = (session.data as SocketData | undefined)?.user ?? null;
       if (user && !(await authenticator.isActive(user))) {
         throw new Error("the recovered socket's session has ended");
       }
+      held.keep(session.sid, user?.userId ?? null, session.missedPackets);
+      session.missedPackets = [];
       return session;
     };
     return adapter;

@@ -79,6 +79,7 @@ export class SocketSessions {
       throw new ForbiddenError("socket", "is anonymous; reconnect with a token to sign in");
     }
     const user = await this.userFor(token);
+    if (!socket.connected) throw new ForbiddenError("socket", "has disconnected");
     if (user.userId !== current.userId) {
       throw new ForbiddenError("token", "belongs to another user; reconnect to switch users");
     }
@@ -176,7 +177,7 @@ export class SocketSessions {
   private scheduleExpiry(socket: LiveSocket): void {
     this.clearExpiry(socket);
     const { user } = socket.data;
-    if (user === null) return;
+    if (user === null || !socket.connected) return;
     const timer = setTimeout(() => this.drop(socket, "expired"), user.expiresAt - Date.now());
     timer.unref();
     this.expiryTimers.set(socket.id, timer);
@@ -195,10 +196,13 @@ export class SocketSessions {
       return;
     }
     if (!Array.isArray(ended.sessionIds)) return;
-    const sessionIds = new Set(ended.sessionIds.map(String));
-    for (const socket of this.localSockets()) {
-      const { user } = socket.data;
-      if (user !== null && sessionIds.has(user.sessionId)) this.drop(socket, "revoked");
+    const { sockets, adapter } = this.deps.io.of("/");
+    for (const sessionId of ended.sessionIds) {
+      // The session's room on this instance names its sockets.
+      for (const socketId of adapter.rooms.get(rooms.session(String(sessionId))) ?? []) {
+        const socket = sockets.get(socketId);
+        if (socket !== undefined) this.drop(socket, "revoked");
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { apiUrl, publishArticle, publishComment } from "../../support/api";
+import { apiUrl, postArticle, publishArticle, publishComment } from "../../support/api";
 import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
 import {
   type ClientSocket,
@@ -179,6 +179,44 @@ describe("connection-state recovery", () => {
   });
 });
 
+describe("missed events of a recovering socket", () => {
+  const instances = useTwoInstances();
+
+  it.each([
+    ["anonymously", () => undefined],
+    ["as another user", (other: RegisteredUser) => other.token],
+  ])(
+    "are withheld from a client that comes back %s, though it was told they exist",
+    async (_how, tokenOf) => {
+      const { a, b } = instances;
+      const { author, slug } = await anArticle(b);
+      const user = await registerUser(a);
+      const other = await registerUser(a);
+      const socket = await viewer(a, slug, { token: user.token });
+      await dropTransport(socket);
+      const { pid, offset } = recoveryStateOf(socket);
+      await sessionStored(a, pid!);
+      await publishComment(b, author.token, slug, "for the viewer who left");
+      const follow = await postJson(
+        apiUrl(b, `/profiles/${user.username}/follow`),
+        {},
+        tokenHeader(author.token),
+      );
+      expect(follow.status).toBe(200);
+
+      const token = tokenOf(other);
+      const resumed = openSocket(b, { auth: { pid, offset, ...(token && { token }) } });
+      const comments = collect<CommentEvent>(resumed, "comment:created");
+      const notifications = collect(resumed, "notification:new");
+      // Missed events would come before ready, which always follows them.
+      const ready = await nextEvent<{ recovered: boolean; signedIn: boolean }>(resumed, "ready");
+      expect(ready).toMatchObject({ recovered: true, signedIn: token !== undefined });
+      expect(comments).toEqual([]);
+      expect(notifications).toEqual([]);
+    },
+  );
+});
+
 describe("an instance shutting down", () => {
   let a: TestService;
   let b: TestService;
@@ -209,6 +247,30 @@ describe("an instance shutting down", () => {
     // Counted once: A stopped counting it, B counts it again.
     expect(await joinArticle(await connectSocket(b), slug)).toEqual({ ok: true, slug, viewers: 2 });
     expect((await fetch(`${b.url}/health/live`)).status).toBe(200);
+  });
+
+  it("still relays a change that commits while it drains its requests", async () => {
+    const author = await registerUser(a);
+    const follower = await registerUser(b);
+    const follow = await postJson(
+      apiUrl(b, `/profiles/${author.username}/follow`),
+      {},
+      tokenHeader(follower.token),
+    );
+    expect(follow.status).toBe(200);
+    const socket = await connectSocket(b, { token: follower.token });
+    const announced = nextEvent<{ article: { title: string } }>(socket, "feed:article");
+
+    // A body whose safety check takes a few hundred milliseconds keeps the request in flight.
+    const posting = postArticle(a, author.token, {
+      title: "Published during shutdown",
+      description: "d",
+      body: "<b>bold</b> text ".repeat(1_500),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await a.stop();
+    expect((await posting).status).toBe(201);
+    expect((await announced).article.title).toBe("Published during shutdown");
   });
 
   it("leaves the other instance serving: a client connects to it afresh and rejoins", async () => {

@@ -419,6 +419,10 @@ describe("article rooms and live events across two instances", () => {
     expect(await request(socket, "article:explode", { slug: NOWHERE })).toEqual(
       refusal("BAD_REQUEST"),
     );
+    // The wire format also allows a number as the event's name.
+    expect(await request(socket, 42 as unknown as string, { slug: NOWHERE })).toEqual(
+      refusal("BAD_REQUEST"),
+    );
     await settle(socket);
   });
 });
