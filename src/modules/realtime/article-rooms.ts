@@ -16,10 +16,24 @@ interface ArticleRoomsDeps {
 }
 
 /**
+ * Each instance announces an article's count at most once in this window (the
+ * first change at once, later ones together at its end), so sockets joining
+ * and leaving in a busy room cannot make every viewer's connection carry a
+ * packet per change.
+ */
+const PRESENCE_WINDOW_MS = 1_000;
+
+/**
  * Joining and leaving articles' rooms, and counting who is in them. Anyone,
  * signed in or not, may join: articles and their comments are public.
  */
 export class ArticleRooms {
+  /** Articles announced within the window, and whether they changed again since. */
+  private readonly recentlyAnnounced = new Map<
+    number,
+    { slug: string; changed: boolean; timer: NodeJS.Timeout }
+  >();
+
   constructor(private readonly deps: ArticleRoomsDeps) {}
 
   async join(socket: LiveSocket, slug: string): Promise<{ slug: string; viewers: number }> {
@@ -87,7 +101,7 @@ export class ArticleRooms {
   }
 
   /** An article that is gone has no room: everyone leaves it, on every instance. */
-  async close(articleId: number): Promise<void> {
+  async closeRoom(articleId: number): Promise<void> {
     this.deps.io.in(rooms.article(articleId)).socketsLeave(rooms.article(articleId));
     await this.deps.presence.clear(articleId);
   }
@@ -144,9 +158,39 @@ export class ArticleRooms {
     }
   }
 
+  /** Stops the pending announcements, at shutdown. */
+  stopAnnouncing(): void {
+    for (const { timer } of this.recentlyAnnounced.values()) clearTimeout(timer);
+    this.recentlyAnnounced.clear();
+  }
+
   private announce(articleId: number, slug: string, viewers: number): void {
+    const recent = this.recentlyAnnounced.get(articleId);
+    if (recent !== undefined) {
+      recent.changed = true;
+      recent.slug = slug;
+      return;
+    }
     this.deps.io.to(rooms.article(articleId)).emit("presence:article", { slug, viewers });
     this.deps.onSent("presence:article");
+    const entry = {
+      slug,
+      changed: false,
+      timer: setTimeout(() => {
+        this.recentlyAnnounced.delete(articleId);
+        if (entry.changed) this.announceCurrent(articleId, entry.slug);
+      }, PRESENCE_WINDOW_MS),
+    };
+    entry.timer.unref();
+    this.recentlyAnnounced.set(articleId, entry);
+  }
+
+  /** The count as it is now, for the changes a window held back. */
+  private announceCurrent(articleId: number, slug: string): void {
+    this.deps.presence.count(articleId).then(
+      (viewers) => this.announce(articleId, slug, viewers),
+      (error: unknown) => this.deps.logger.warn({ err: error }, "announcing presence failed"),
+    );
   }
 }
 

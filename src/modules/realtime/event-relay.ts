@@ -59,7 +59,7 @@ export class EventRelay {
         this.send(rooms.article(event.article.id), "article:deleted", {
           slug: event.article.slug,
         });
-        await articleRooms.close(event.article.id);
+        await articleRooms.closeRoom(event.article.id);
         return;
       case "article.favorited":
       case "article.unfavorited":

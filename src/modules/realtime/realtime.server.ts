@@ -148,6 +148,7 @@ export function startRealtime(server: http.Server, container: Container): Realti
     io,
     disconnectClients() {
       clearInterval(heartbeat);
+      articleRooms.stopAnnouncing();
       // Closing the transports (not a server-side disconnect) keeps the
       // sockets' sessions for recovery.
       io.engine.close();

@@ -284,7 +284,11 @@ describe("article rooms and live events across two instances", () => {
     const { slug } = article;
     const first = await connectSocket(a);
     const counts = collect<Payload<"presence:article">>(first, "presence:article");
+    const countedOwn = presence(first, slug, 1);
     expect(await joinArticle(first, slug)).toEqual({ ok: true, slug, viewers: 1 });
+    // Counts are announced at most once a second per article and instance, so
+    // each step waits for its count before the next change.
+    await countedOwn;
 
     const [second, third] = await connectAll(b, b);
     let countedTwo = presence(first, slug, 2);
@@ -303,6 +307,24 @@ describe("article rooms and live events across two instances", () => {
     await countedOne;
     const ours = counts.filter((event) => event.slug === slug);
     expect(ours.map((event) => event.viewers)).toEqual([1, 2, 1, 2, 1]);
+  });
+
+  test("a crowd joining at once is announced together, not one packet per joiner", async () => {
+    const { a } = instances;
+    const { article } = await authorWithArticle();
+    const { slug } = article;
+    const observer = await connectSocket(a);
+    const countedOwn = presence(observer, slug, 1);
+    await joinArticle(observer, slug);
+    await countedOwn;
+
+    const counts = collect<Payload<"presence:article">>(observer, "presence:article");
+    const crowd = await connectAll(...Array.from({ length: 10 }, () => a));
+    const everyoneCounted = presence(observer, slug, 11);
+    await Promise.all(crowd.map((socket) => joinArticle(socket, slug)));
+    await everyoneCounted;
+    expect(counts.length).toBeLessThanOrEqual(2);
+    expect(counts.at(-1)).toEqual({ slug, viewers: 11 });
   });
 
   test("a new article reaches the signed-in sockets of its author's followers, and no one else's", async () => {
