@@ -1,6 +1,7 @@
+import { articleSummaryView } from "../articles/article.mapper";
 import type { ArticleRecord, ArticleSummary } from "../articles/articles.repository";
+import { commentView } from "../comments/comment.mapper";
 import type { CommentRecord } from "../comments/comments.repository";
-import type { ProfileRecord } from "../profiles/profile.record";
 import type {
   LiveArticle,
   LiveArticleSummary,
@@ -10,24 +11,17 @@ import type {
 
 /*
  * A live event goes to everyone in a room at once, so it carries only what
- * every viewer sees alike: no `favorited`, no `following`.
+ * every viewer sees alike: the REST views without `favorited` and without the
+ * author's `following`.
  */
 
-function liveProfile(profile: ProfileRecord): LiveProfile {
-  return { username: profile.username, bio: profile.bio, image: profile.image };
+function liveProfile({ username, bio, image }: LiveProfile): LiveProfile {
+  return { username, bio, image };
 }
 
 export function liveArticleSummary(article: ArticleSummary): LiveArticleSummary {
-  return {
-    slug: article.slug,
-    title: article.title,
-    description: article.description,
-    tagList: article.tagList,
-    createdAt: article.createdAt.toISOString(),
-    updatedAt: article.updatedAt.toISOString(),
-    favoritesCount: article.favoritesCount,
-    author: liveProfile(article.author),
-  };
+  const { favorited, author, ...rest } = articleSummaryView(article);
+  return { ...rest, author: liveProfile(author) };
 }
 
 export function liveArticle(article: ArticleRecord): LiveArticle {
@@ -35,11 +29,6 @@ export function liveArticle(article: ArticleRecord): LiveArticle {
 }
 
 export function liveComment(comment: CommentRecord): LiveComment {
-  return {
-    id: comment.id,
-    createdAt: comment.createdAt.toISOString(),
-    updatedAt: comment.updatedAt.toISOString(),
-    body: comment.body,
-    author: liveProfile(comment.author),
-  };
+  const { author, ...rest } = commentView(comment);
+  return { ...rest, author: liveProfile(author) };
 }
