@@ -20,12 +20,7 @@ export function rateLimit(
   rule: RateLimitRule,
   keyOf: (req: Request) => string,
 ): RequestHandler {
-  const limiter = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: `rate:${rule.name}`,
-    points: rule.points,
-    duration: rule.durationSeconds,
-  });
+  const limiter = redisLimiter(redis, rule);
   return async (req, res, next) => {
     let result: RateLimiterRes;
     try {
@@ -40,6 +35,16 @@ export function rateLimit(
     setHeaders(res, rule, result);
     next();
   };
+}
+
+/** The counter behind a rule, for limits applied outside Express (socket handshakes). */
+export function redisLimiter(redis: Redis, rule: RateLimitRule): RateLimiterRedis {
+  return new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `rate:${rule.name}`,
+    points: rule.points,
+    duration: rule.durationSeconds,
+  });
 }
 
 function setHeaders(res: Response, rule: RateLimitRule, result: RateLimiterRes): void {

@@ -120,7 +120,6 @@ export class ArticlesRepository extends Repository {
     return row === null ? null : { ...toSummary(row), body: row.body };
   }
 
-  /** The article's identity and owner, for permission checks and events. */
   /** Which of these articles still exist. */
   async existingIds(ids: number[]): Promise<number[]> {
     const rows = await this.db.article.findMany({
@@ -130,6 +129,7 @@ export class ArticlesRepository extends Repository {
     return rows.map((row) => row.id);
   }
 
+  /** The article's identity and owner, for permission checks and events. */
   findRefBySlug(slug: string): Promise<(ArticleRef & { title: string }) | null> {
     return this.db.article.findUnique({
       where: { slug },

@@ -54,7 +54,7 @@ const RETIRED_KEPT = 64;
  * prefix; channels are not prefixed by the client), so each instance can
  * drop the live connections that belonged to it, whichever process ended it.
  */
-export const SESSIONS_ENDED_CHANNEL = "sessions-ended";
+const SESSIONS_ENDED_CHANNEL = "sessions-ended";
 
 export interface SessionsEnded {
   userId: number;
@@ -64,6 +64,7 @@ export interface SessionsEnded {
 export function sessionsEndedChannel(keyPrefix: string): string {
   return `${keyPrefix}${SESSIONS_ENDED_CHANNEL}`;
 }
+
 const sessionKey = (sessionId: string) => `session:${sessionId}`;
 const usedKey = (sessionId: string) => `session:${sessionId}:used`;
 const userSessionsKey = (userId: number) => `user-sessions:${userId}`;

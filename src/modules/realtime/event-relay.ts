@@ -39,13 +39,11 @@ export class EventRelay {
   async relay(event: DomainEvent): Promise<void> {
     const { articles, comments, notifications, articleRooms } = this.deps;
     switch (event.type) {
-      case "article.created": {
-        const article = await articles.getById(event.article.id);
-        await this.toFollowers(event.article.authorId, "feed:article", {
-          article: liveArticleSummary(article),
-        });
+      case "article.created":
+        await this.toFollowers(event.article.authorId, async () => ({
+          article: liveArticleSummary(await articles.getById(event.article.id)),
+        }));
         return;
-      }
       case "article.updated": {
         const article = await articles.getById(event.article.id);
         if (event.previousSlug !== article.slug) this.renamed(article.id, article.slug);
@@ -106,17 +104,19 @@ export class EventRelay {
     this.deps.io.serverSideEmit("article:renamed", articleId, slug);
   }
 
-  private async toFollowers<E extends LiveEventName>(
+  /** `feed:article` to the author's followers; the article is read only when someone follows. */
+  private async toFollowers(
     authorId: number,
-    event: E,
-    ...payload: Parameters<ServerToClientEvents[E]>
+    payload: () => Promise<Parameters<ServerToClientEvents["feed:article"]>[0]>,
   ): Promise<void> {
     const followers = await this.deps.profiles.followerIds(authorId);
+    if (followers.length === 0) return;
+    const article = await payload();
     for (let start = 0; start < followers.length; start += FOLLOWER_BATCH) {
       const batch = followers.slice(start, start + FOLLOWER_BATCH).map(rooms.user);
-      this.deps.io.to(batch).emit(event, ...payload);
+      this.deps.io.to(batch).emit("feed:article", article);
     }
-    if (followers.length > 0) this.deps.metrics.socketEventsSent.inc({ event });
+    this.deps.metrics.socketEventsSent.inc({ event: "feed:article" });
   }
 
   private send<E extends LiveEventName>(

@@ -1,9 +1,10 @@
 import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
-import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
 import { Server } from "socket.io";
 import type { Container } from "../../container";
 import { clientAddressOf } from "../../core/http/client-address";
+import { redisLimiter } from "../../core/http/rate-limit";
 import { originPolicy } from "../../core/http/security";
 import type { Redis } from "../../core/redis/redis";
 import type { Authenticator } from "../auth/authenticator";
@@ -209,11 +210,10 @@ function handshakeLimit(
   config: Container["config"],
   logger: Container["logger"],
 ): (req: http.IncomingMessage) => Promise<string | undefined> {
-  const limiter = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: "rate:socket-handshake",
+  const limiter = redisLimiter(redis, {
+    name: "socket-handshake",
     points: config.realtime.connectionsPerIpPerMinute,
-    duration: 60,
+    durationSeconds: 60,
   });
   const addressOf = clientAddressOf(config.http.trustProxy);
   return async (req) => {
