@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import proxyAddr from "proxy-addr";
 import { z } from "zod";
 
@@ -5,11 +6,69 @@ import { z } from "zod";
 export const DEVELOPMENT_JWT_SECRET = "conduit-development-secret-do-not-use-in-production";
 const DEVELOPMENT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/conduit";
 const DEVELOPMENT_REDIS_URL = "redis://127.0.0.1:6379";
+const PRODUCTION_REDIS_KEY_PREFIX = "conduit:";
 const MIN_PRODUCTION_SECRET_BYTES = 32;
 /** A long secret made of a handful of characters ("aaaa…", "abab…") is still guessable. */
 const MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 10;
 const DAY = 86_400;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/**
+ * Settings whose default depends on NODE_ENV. Production keeps the strict
+ * values; development and test keep the RealWorld rules (simple passwords) and
+ * get room for what people do on a laptop: the official RealWorld suites and a
+ * front end's end-to-end suite register dozens of users from one address
+ * within a minute, several runs back to back.
+ */
+const ENVIRONMENT_DEFAULTS = {
+  production: {
+    REGISTRATIONS_PER_IP_PER_HOUR: "20",
+    REFRESHES_PER_IP_PER_MINUTE: "60",
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: "5",
+    LOGIN_MAX_FAILURES_PER_IP: "50",
+    ARTICLE_WRITES_PER_USER_PER_HOUR: "60",
+    COMMENTS_PER_USER_PER_MINUTE: "10",
+    FAVORITES_PER_USER_PER_MINUTE: "60",
+    FOLLOWS_PER_USER_PER_MINUTE: "30",
+    SOCKET_EVENTS_PER_MINUTE: "120",
+    SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: "120",
+    PASSWORD_REFUSE_COMMON: "true",
+  },
+  development: {
+    REGISTRATIONS_PER_IP_PER_HOUR: "2000",
+    REFRESHES_PER_IP_PER_MINUTE: "1000",
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: "20",
+    LOGIN_MAX_FAILURES_PER_IP: "1000",
+    ARTICLE_WRITES_PER_USER_PER_HOUR: "1000",
+    COMMENTS_PER_USER_PER_MINUTE: "300",
+    FAVORITES_PER_USER_PER_MINUTE: "600",
+    FOLLOWS_PER_USER_PER_MINUTE: "300",
+    SOCKET_EVENTS_PER_MINUTE: "600",
+    SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: "1000",
+    PASSWORD_REFUSE_COMMON: "false",
+  },
+} as const satisfies Record<string, Record<string, string>>;
+
+/** The ENVIRONMENT_DEFAULTS that apply to this environment; set variables win. */
+export function withEnvironmentDefaults(
+  environment: Record<string, string>,
+): Record<string, string> {
+  const defaults =
+    environment.NODE_ENV === "production"
+      ? ENVIRONMENT_DEFAULTS.production
+      : ENVIRONMENT_DEFAULTS.development;
+  return { ...defaults, ...environment };
+}
+
+/**
+ * Outside production, an unset REDIS_KEY_PREFIX is named after the folder the
+ * service runs from, so two checkouts on one machine never share sessions or
+ * limit counters, while instances started from one checkout do.
+ */
+export function developmentRedisKeyPrefix(folder = process.cwd()): string {
+  const digest = createHash("sha256").update(folder).digest("hex").slice(0, 8);
+  return `conduit:${digest}:`;
+}
 
 /** Digits only: `Number()` would also take " ", "0x50" and "1e3". */
 function integer(min: number, max: number) {
@@ -102,7 +161,7 @@ export const environmentSchema = z
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_-]+$/, "may hold letters, digits, ':', '_' and '-'")
-      .default("conduit:"),
+      .optional(),
     CORS_ORIGINS: corsOrigins.optional(),
     JWT_SECRET: z.string().optional(),
     JSON_BODY_LIMIT: byteSize.default("100kb"),
@@ -113,7 +172,8 @@ export const environmentSchema = z
 
     JWT_ISSUER: z.string().trim().min(1).default("conduit-api"),
     JWT_AUDIENCE: z.string().trim().min(1).default("conduit-api"),
-    ACCESS_TOKEN_TTL_SECONDS: integer(60, 86_400).default(900),
+    // Unset: an access token lasts as long as its session can (ADR 0021).
+    ACCESS_TOKEN_TTL_SECONDS: integer(60, 31_536_000).optional(),
     SESSION_IDLE_TTL_SECONDS: integer(300, 31_536_000).default(7 * DAY),
     SESSION_MAX_AGE_SECONDS: integer(300, 31_536_000).default(30 * DAY),
     REFRESH_REUSE_GRACE_SECONDS: integer(0, 60).default(10),
@@ -125,25 +185,27 @@ export const environmentSchema = z
     ARGON2_MEMORY_KIB: integer(19_456, 4_194_304).default(19_456),
     ARGON2_TIME_COST: integer(2, 100).default(2),
     ARGON2_PARALLELISM: integer(1, 16).default(1),
+    PASSWORD_REFUSE_COMMON: booleanString,
 
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1_000).default(5),
-    LOGIN_MAX_FAILURES_PER_IP: integer(1, 100_000).default(50),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1_000),
+    LOGIN_MAX_FAILURES_PER_IP: integer(1, 100_000),
     LOGIN_FAILURE_WINDOW_SECONDS: integer(60, 86_400).default(3_600),
 
-    // Writes per signed-in user, counted across instances.
-    ARTICLE_WRITES_PER_USER_PER_HOUR: integer(1, 1_000_000).default(60),
-    COMMENTS_PER_USER_PER_MINUTE: integer(1, 1_000_000).default(10),
-    FAVORITES_PER_USER_PER_MINUTE: integer(1, 1_000_000).default(60),
-    FOLLOWS_PER_USER_PER_MINUTE: integer(1, 1_000_000).default(30),
+    // Per-address and per-user limits: defaults in ENVIRONMENT_DEFAULTS, by environment.
+    // Writes per signed-in user are counted across instances.
+    ARTICLE_WRITES_PER_USER_PER_HOUR: integer(1, 1_000_000),
+    COMMENTS_PER_USER_PER_MINUTE: integer(1, 1_000_000),
+    FAVORITES_PER_USER_PER_MINUTE: integer(1, 1_000_000),
+    FOLLOWS_PER_USER_PER_MINUTE: integer(1, 1_000_000),
     LOGIN_LOCKOUT_BASE_SECONDS: integer(1, 3_600).default(30),
     LOGIN_LOCKOUT_MAX_SECONDS: integer(1, 86_400).default(3_600),
-    REGISTRATIONS_PER_IP_PER_HOUR: integer(1, 1_000_000).default(20),
-    REFRESHES_PER_IP_PER_MINUTE: integer(1, 1_000_000).default(60),
+    REGISTRATIONS_PER_IP_PER_HOUR: integer(1, 1_000_000),
+    REFRESHES_PER_IP_PER_MINUTE: integer(1, 1_000_000),
 
     // Live events over Socket.IO.
     SOCKET_MAX_PAYLOAD_BYTES: integer(1_024, 1_048_576).default(16_384),
-    SOCKET_EVENTS_PER_MINUTE: integer(1, 100_000).default(120),
-    SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: integer(1, 1_000_000).default(120),
+    SOCKET_EVENTS_PER_MINUTE: integer(1, 100_000),
+    SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: integer(1, 1_000_000),
     SOCKET_MAX_ARTICLE_ROOMS: integer(1, 1_000).default(10),
     SOCKET_RECOVERY_SECONDS: integer(0, 3_600).default(120),
     SOCKET_STREAM_MAX_LENGTH: integer(100, 10_000_000).default(10_000),
@@ -158,11 +220,14 @@ export const environmentSchema = z
         message: "must not be longer than SESSION_MAX_AGE_SECONDS",
       });
     }
-    if (env.ACCESS_TOKEN_TTL_SECONDS > env.SESSION_IDLE_TTL_SECONDS) {
+    if (
+      env.ACCESS_TOKEN_TTL_SECONDS !== undefined &&
+      env.ACCESS_TOKEN_TTL_SECONDS > env.SESSION_MAX_AGE_SECONDS
+    ) {
       ctx.addIssue({
         code: "custom",
         path: ["ACCESS_TOKEN_TTL_SECONDS"],
-        message: "must not be longer than SESSION_IDLE_TTL_SECONDS",
+        message: "must not be longer than SESSION_MAX_AGE_SECONDS",
       });
     }
     if (env.LOGIN_LOCKOUT_BASE_SECONDS > env.LOGIN_LOCKOUT_MAX_SECONDS) {
@@ -260,12 +325,15 @@ export const environmentSchema = z
     },
     redis: {
       url: env.REDIS_URL ?? DEVELOPMENT_REDIS_URL,
-      keyPrefix: env.REDIS_KEY_PREFIX,
+      keyPrefix:
+        env.REDIS_KEY_PREFIX ??
+        (env.NODE_ENV === "production" ? PRODUCTION_REDIS_KEY_PREFIX : developmentRedisKeyPrefix()),
     },
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
+      /** Undefined: a token is accepted until its session's absolute end. */
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       sessionIdleTtlSeconds: env.SESSION_IDLE_TTL_SECONDS,
       sessionMaxAgeSeconds: env.SESSION_MAX_AGE_SECONDS,
@@ -274,6 +342,8 @@ export const environmentSchema = z
       refreshCookie: env.REFRESH_TOKEN_COOKIE
         ? { sameSite: env.REFRESH_TOKEN_COOKIE_SAMESITE }
         : undefined,
+      /** Refuse the most common passwords (a deviation from the RealWorld rules; production default). */
+      refuseCommonPasswords: env.PASSWORD_REFUSE_COMMON,
       argon2: {
         memoryKib: env.ARGON2_MEMORY_KIB,
         timeCost: env.ARGON2_TIME_COST,

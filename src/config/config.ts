@@ -1,6 +1,11 @@
 import { existsSync } from "node:fs";
 import type { z } from "zod";
-import { databaseEnvironmentSchema, environmentSchema, type Config } from "./config.schema";
+import {
+  databaseEnvironmentSchema,
+  environmentSchema,
+  withEnvironmentDefaults,
+  type Config,
+} from "./config.schema";
 
 export type { Config } from "./config.schema";
 
@@ -13,7 +18,7 @@ type Environment = Record<string, string | undefined>;
 
 /** Validates an environment into a typed, deeply frozen config object. */
 export function loadConfig(environment: Environment = process.env): Config {
-  return deepFreeze(parseEnvironment(environmentSchema, environment));
+  return deepFreeze(parseEnvironment(environmentSchema, environment, withEnvironmentDefaults));
 }
 
 /** Just the database settings, for the migration and seed commands. */
@@ -23,12 +28,18 @@ export function loadDatabaseConfig(
   return deepFreeze(parseEnvironment(databaseEnvironmentSchema, environment));
 }
 
-function parseEnvironment<S extends z.ZodType>(schema: S, environment: Environment): z.output<S> {
+function parseEnvironment<S extends z.ZodType>(
+  schema: S,
+  environment: Environment,
+  addDefaults: (present: Record<string, string>) => Record<string, string> = (present) => present,
+): z.output<S> {
   // An empty variable means "not set", as it does in most .env tooling.
   const present = Object.fromEntries(
-    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ""),
+    Object.entries(environment).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== "",
+    ),
   );
-  const result = schema.safeParse(present);
+  const result = schema.safeParse(addDefaults(present));
   if (!result.success) {
     throw new ConfigError(describeProblems(result.error));
   }
