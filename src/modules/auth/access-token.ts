@@ -6,7 +6,8 @@ export interface AccessTokenSettings {
   secret: string;
   issuer: string;
   audience: string;
-  ttlSeconds: number;
+  /** Undefined: a token is accepted until its session's absolute end (ADR 0021). */
+  ttlSeconds: number | undefined;
 }
 
 /** What a verified access token says about its bearer. */
@@ -30,8 +31,9 @@ export class AccessTokenError extends Error {
 const ALGORITHM = "HS256";
 
 /**
- * Short-lived JWTs. Each names its session (`sid`), so revoking the session in
- * Redis ends the token at once, long before `exp`.
+ * JWTs that name their session (`sid`). Every use checks that session in
+ * Redis, so ending the session ends the token at once, long before `exp`; and
+ * `exp` is never later than the session's own absolute end.
  */
 export class AccessTokens {
   private readonly key: Uint8Array;
@@ -40,14 +42,25 @@ export class AccessTokens {
     this.key = new TextEncoder().encode(settings.secret);
   }
 
-  sign(claims: { userId: number; sessionId: string; role: Role }): Promise<string> {
+  sign(claims: {
+    userId: number;
+    sessionId: string;
+    role: Role;
+    /** When the session ends at the latest. */
+    sessionExpiresAt: Date;
+  }): Promise<string> {
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const sessionEnd = Math.floor(claims.sessionExpiresAt.getTime() / 1000);
+    const { ttlSeconds } = this.settings;
+    const expiresAt =
+      ttlSeconds === undefined ? sessionEnd : Math.min(issuedAt + ttlSeconds, sessionEnd);
     return new SignJWT({ sid: claims.sessionId, role: claims.role })
       .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
       .setSubject(String(claims.userId))
       .setIssuer(this.settings.issuer)
       .setAudience(this.settings.audience)
-      .setIssuedAt()
-      .setExpirationTime(`${this.settings.ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(expiresAt)
       .sign(this.key);
   }
 

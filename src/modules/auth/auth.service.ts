@@ -111,11 +111,12 @@ export class AuthService {
     user: Pick<User, "id" | "role">,
     client: ClientInfo,
   ): Promise<{ sessionId: string; accessToken: string; refreshToken: string }> {
-    const { sessionId, refreshToken } = await this.deps.sessions.create(user.id, client);
+    const { sessionId, refreshToken, expiresAt } = await this.deps.sessions.create(user.id, client);
     const accessToken = await this.deps.tokens.sign({
       userId: user.id,
       sessionId,
       role: user.role,
+      sessionExpiresAt: expiresAt,
     });
     return { sessionId, accessToken, refreshToken };
   }
@@ -154,6 +155,7 @@ export class AuthService {
       userId: user.id,
       sessionId: rotation.sessionId,
       role: user.role,
+      sessionExpiresAt: rotation.expiresAt,
     });
     return {
       user,

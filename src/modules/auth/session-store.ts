@@ -10,7 +10,7 @@ import {
 } from "./refresh-token";
 
 export interface SessionLifetimes {
-  /** A session unused for this long ends (each refresh restarts the clock). */
+  /** A session unused for this long ends (each authenticated request or refresh restarts the clock). */
   idleTtlSeconds: number;
   /** A session ends this long after sign-in, however busy. */
   maxAgeSeconds: number;
@@ -34,7 +34,14 @@ export interface Session extends ClientInfo {
 }
 
 export type Rotation =
-  | { outcome: "rotated" | "repeated"; userId: number; sessionId: string; refreshToken: string }
+  | {
+      outcome: "rotated" | "repeated";
+      userId: number;
+      sessionId: string;
+      refreshToken: string;
+      /** The session's absolute end, which no token of it may outlive. */
+      expiresAt: Date;
+    }
   | { outcome: "reused"; userId: number; sessionId: string }
   | { outcome: "invalid" };
 
@@ -94,10 +101,10 @@ if ARGV[1] == s[1] then
   local ttl = math.min(tonumber(ARGV[5]), expiresAt - now)
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
-  return {'rotated', s[6]}
+  return {'rotated', s[6], s[5]}
 end
 if ARGV[1] == s[2] and now - tonumber(s[3]) <= tonumber(ARGV[4]) then
-  return {'repeated', s[6], s[4]}
+  return {'repeated', s[6], s[5], s[4]}
 end
 if ARGV[1] == s[2] or redis.call('LPOS', KEYS[2], ARGV[1]) then
   redis.call('DEL', KEYS[1], KEYS[2])
@@ -105,6 +112,38 @@ if ARGV[1] == s[2] or redis.call('LPOS', KEYS[2], ARGV[1]) then
 end
 return {'invalid'}
 `;
+
+/**
+ * The per-request check, one round trip: the session is live and belongs to
+ * this user. Using it counts as activity, so the idle clock restarts, at most
+ * once per TOUCH_INTERVAL_MS to keep the check a read nearly always, and
+ * never past the session's absolute end.
+ */
+const TOUCH_SCRIPT = `
+local s = redis.call('HMGET', KEYS[1], 'userId', 'lastUsedAt', 'expiresAt')
+if s[1] ~= ARGV[1] then return 0 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local left = tonumber(s[3]) - now
+if left <= 0 then return 0 end
+if now - tonumber(s[2]) >= tonumber(ARGV[2]) then
+  local ttl = math.min(tonumber(ARGV[3]), left)
+  redis.call('HSET', KEYS[1], 'lastUsedAt', now)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+return 1
+`;
+const TOUCH_INTERVAL_MS = 60_000;
+const TOUCH_COMMAND = "conduitTouchSession";
+
+type TouchCommand = (
+  sessionKey: string,
+  usedKey: string,
+  userId: number,
+  touchIntervalMs: number,
+  idleTtlMs: number,
+) => Promise<number>;
 
 const SESSION_FIELDS = [
   "userId",
@@ -117,16 +156,23 @@ const SESSION_FIELDS = [
 
 /** Sessions and their refresh tokens, kept in Redis so every instance sees a revocation at once. */
 export class SessionStore {
+  private readonly touch: TouchCommand;
+
   constructor(
     private readonly redis: Redis,
     private readonly lifetimes: SessionLifetimes,
-  ) {}
+  ) {
+    // A defined command is sent by its SHA, not as a whole script on every request.
+    redis.defineCommand(TOUCH_COMMAND, { numberOfKeys: 2, lua: TOUCH_SCRIPT });
+    const commands = redis as unknown as Record<typeof TOUCH_COMMAND, TouchCommand>;
+    this.touch = commands[TOUCH_COMMAND].bind(redis);
+  }
 
-  /** Starts a session and returns its first refresh token. */
+  /** Starts a session and returns its first refresh token and its absolute end. */
   async create(
     userId: number,
     client: ClientInfo,
-  ): Promise<{ sessionId: string; refreshToken: string }> {
+  ): Promise<{ sessionId: string; refreshToken: string; expiresAt: Date }> {
     const now = Date.now();
     const maxAgeMs = this.lifetimes.maxAgeSeconds * 1000;
     const expiresAt = now + maxAgeMs;
@@ -149,15 +195,27 @@ export class SessionStore {
       .pexpire(userSessionsKey(userId), maxAgeMs)
       .exec();
     await this.endOldestBeyondLimit(userId);
-    return { sessionId: token.sessionId, refreshToken: formatRefreshToken(token) };
+    return {
+      sessionId: token.sessionId,
+      refreshToken: formatRefreshToken(token),
+      expiresAt: new Date(expiresAt),
+    };
   }
 
   /**
    * The per-request revocation check, one round trip: the session is live and
    * belongs to this user (so a token naming someone else's session is refused).
+   * It counts as use of the session, which restarts its idle clock.
    */
   async isActive(sessionId: string, userId: number): Promise<boolean> {
-    return (await this.redis.hget(sessionKey(sessionId), "userId")) === String(userId);
+    const live = await this.touch(
+      sessionKey(sessionId),
+      usedKey(sessionId),
+      userId,
+      TOUCH_INTERVAL_MS,
+      this.lifetimes.idleTtlSeconds * 1000,
+    );
+    return live === 1;
   }
 
   async rotate(presented: string): Promise<Rotation> {
@@ -175,17 +233,24 @@ export class SessionStore {
       this.lifetimes.reuseGraceSeconds * 1000,
       this.lifetimes.idleTtlSeconds * 1000,
       RETIRED_KEPT,
-    )) as [string, string?, string?];
-    const [outcome, userIdText, sealed] = reply;
+    )) as [string, string?, string?, string?];
+    const [outcome, userIdText, expiresAtText, sealed] = reply;
     const userId = Number(userIdText);
     const sessionId = token.sessionId;
+    const expiresAt = new Date(Number(expiresAtText));
     switch (outcome) {
       case "rotated":
-        return { outcome, userId, sessionId, refreshToken: formatRefreshToken(successor) };
+        return {
+          outcome,
+          userId,
+          sessionId,
+          refreshToken: formatRefreshToken(successor),
+          expiresAt,
+        };
       case "repeated": {
         const earlier = sealed === undefined ? undefined : openSuccessor(token.secret, sealed);
         if (earlier === undefined) return { outcome: "invalid" };
-        return { outcome, userId, sessionId, refreshToken: formatRefreshToken(earlier) };
+        return { outcome, userId, sessionId, refreshToken: formatRefreshToken(earlier), expiresAt };
       }
       case "reused":
         await this.redis.zrem(userSessionsKey(userId), sessionId);

@@ -22,6 +22,9 @@ interface SocketSessionsDeps {
 
 export type DropReason = "revoked" | "expired";
 
+/** The longest delay a Node.js timer keeps (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
 const DROP_MESSAGES: Record<DropReason, string> = {
   revoked: "the session has ended; sign in again and reconnect",
   expired:
@@ -178,7 +181,14 @@ export class SocketSessions {
     this.clearExpiry(socket);
     const { user } = socket.data;
     if (user === null || !socket.connected) return;
-    const timer = setTimeout(() => this.drop(socket, "expired"), user.expiresAt - Date.now());
+    // Tokens may live for weeks, beyond what one timer can wait (about 24.8
+    // days; a longer delay fires at once), so a far expiry is approached in steps.
+    const delay = user.expiresAt - Date.now();
+    const timer = setTimeout(
+      () =>
+        delay > MAX_TIMER_DELAY_MS ? this.scheduleExpiry(socket) : this.drop(socket, "expired"),
+      Math.min(delay, MAX_TIMER_DELAY_MS),
+    );
     timer.unref();
     this.expiryTimers.set(socket.id, timer);
   }

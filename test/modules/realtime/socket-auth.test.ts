@@ -58,7 +58,12 @@ function signFor(
     audience: auth.audience,
     ttlSeconds: settings.ttlSeconds,
   });
-  return tokens.sign({ userId: user.id, sessionId: claimsOf(user.token).sid, role: "USER" });
+  return tokens.sign({
+    userId: user.id,
+    sessionId: claimsOf(user.token).sid,
+    role: "USER",
+    sessionExpiresAt: new Date(Date.now() + 86_400_000),
+  });
 }
 
 /** The REST calls that end sessions or start new ones. */
