@@ -3,6 +3,7 @@ import { pinoHttp } from "pino-http";
 import type { Container } from "./container";
 import { errorResponder, unknownRoute } from "./core/http/error-middleware";
 import { jsonBody } from "./core/http/json-body";
+import { answerUnsupportedMethods } from "./core/http/method-not-allowed";
 import { REQUEST_ID_HEADER, requestId } from "./core/http/request-id";
 import { corsPolicy, securityHeaders } from "./core/http/security";
 import { loggableUrl } from "./core/logging/logger";
@@ -62,6 +63,7 @@ export function buildApp(container: Container): Express {
   app.use(docsRouter({ maxPageSize: config.http.maxPageSize }));
   app.use("/api", apiRouter(container));
 
+  answerUnsupportedMethods(app);
   app.use(unknownRoute);
   app.use(errorResponder(logger));
   assertEveryRouteDeclaresAccess(app);
@@ -86,7 +88,15 @@ function apiRouter({ config, redis, services, access }: Container): express.Rout
       credentials,
       registrationLimit: rateLimit(
         redis,
-        { name: "register", points: limits.registrationsPerIpPerHour, durationSeconds: 3_600 },
+        {
+          name: "register",
+          points: limits.registrationsPerIpPerHour,
+          durationSeconds: 3_600,
+          // Accounts made, and collisions (which tell that an email exists), count;
+          // a form refused for its contents does not.
+          refundStatus: (status) =>
+            status >= 400 && status < 500 && status !== 409 && status !== 429,
+        },
         byIp,
       ),
     }),

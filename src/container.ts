@@ -10,6 +10,7 @@ import { AuthService } from "./modules/auth/auth.service";
 import { Authenticator } from "./modules/auth/authenticator";
 import { LoginThrottle } from "./modules/auth/login-throttle";
 import { PasswordHasher } from "./modules/auth/password-hasher";
+import { PasswordPolicy } from "./modules/auth/password-policy";
 import { SessionStore } from "./modules/auth/session-store";
 import { createHealthService, type HealthService } from "./modules/health/health.service";
 import { UsersService } from "./modules/users/users.service";
@@ -112,7 +113,12 @@ export function createContainer(config: Config, logger: Logger): Container {
     services: {
       health: createHealthService({ db, redis }),
       auth,
-      users: new UsersService({ db, hasher, auth }),
+      users: new UsersService({
+        db,
+        hasher,
+        passwords: new PasswordPolicy({ refuseCommon: authConfig.refuseCommonPasswords }),
+        auth,
+      }),
       audit,
       admin: new AdminService({ db, audit, auth }),
       ...publishing,

@@ -13,6 +13,7 @@ export const ErrorCode = {
   Unauthenticated: "UNAUTHENTICATED",
   Forbidden: "FORBIDDEN",
   NotFound: "NOT_FOUND",
+  MethodNotAllowed: "METHOD_NOT_ALLOWED",
   Conflict: "CONFLICT",
   PayloadTooLarge: "PAYLOAD_TOO_LARGE",
   UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
@@ -76,11 +77,25 @@ export class NotFoundError extends AppError {
   }
 }
 
-/** 409: the change collides with existing data, such as a unique value already taken. */
+/** 405: the path exists, but not with this method. HTTP asks for the methods it has in Allow. */
+export class MethodNotAllowedError extends AppError {
+  override readonly name = "MethodNotAllowedError";
+  constructor(allowed: readonly string[]) {
+    super(
+      405,
+      ErrorCode.MethodNotAllowed,
+      { method: [`is not allowed here; use ${allowed.join(", ")}`] },
+      { Allow: allowed.join(", ") },
+    );
+  }
+}
+
+/** 409: the change collides with existing data, such as a unique value (or several) already taken. */
 export class ConflictError extends AppError {
   override readonly name = "ConflictError";
-  constructor(field: string, message = "has already been taken") {
-    super(409, ErrorCode.Conflict, { [field]: [message] });
+  constructor(fields: string | readonly string[], message = "has already been taken") {
+    const names: readonly string[] = typeof fields === "string" ? [fields] : fields;
+    super(409, ErrorCode.Conflict, Object.fromEntries(names.map((field) => [field, [message]])));
   }
 }
 

@@ -8,6 +8,11 @@ export interface RateLimitRule {
   name: string;
   points: number;
   durationSeconds: number;
+  /**
+   * Answers that give their point back, so attempts refused for what they
+   * sent (a 422) do not use up the allowance meant for the real thing.
+   */
+  refundStatus?: (status: number) => boolean;
 }
 
 /**
@@ -21,10 +26,12 @@ export function rateLimit(
   keyOf: (req: Request) => string,
 ): RequestHandler {
   const limiter = redisLimiter(redis, rule);
+  const { refundStatus } = rule;
   return async (req, res, next) => {
+    const key = keyOf(req);
     let result: RateLimiterRes;
     try {
-      result = await limiter.consume(keyOf(req));
+      result = await limiter.consume(key);
     } catch (rejection) {
       // The limiter rejects with its result when the limit is spent, and with
       // an Error when Redis fails; the latter goes to the error middleware.
@@ -33,6 +40,12 @@ export function rateLimit(
       throw new TooManyRequestsError(rejection.msBeforeNext / 1000);
     }
     setHeaders(res, rule, result);
+    if (refundStatus !== undefined) {
+      res.once("finish", () => {
+        // Best effort: a refund lost to a Redis failure only makes the limit stricter.
+        if (refundStatus(res.statusCode)) limiter.reward(key, 1).catch(() => undefined);
+      });
+    }
     next();
   };
 }

@@ -54,7 +54,11 @@ export function clearableText(maxLength: number) {
     .transform((value) => (value === "" ? null : value));
 }
 
-/** An optional http(s) URL that `null` or `""` clears. */
+/**
+ * An optional http(s) URL that `null` or `""` clears, kept in its WHATWG
+ * serialisation (what `new URL(…).href` gives): a space or `"` is
+ * percent-encoded, never stored raw where a front end pastes it into `src`.
+ */
 export function clearableHttpUrl(maxLength: number) {
   return z
     .union([stringType, z.null()], { error: "must be a string or null" })
@@ -64,18 +68,20 @@ export function clearableHttpUrl(maxLength: number) {
         .string()
         .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
         .regex(/^[^\p{Cc}]*$/u, "must not contain control characters")
-        .refine((value) => value === "" || isHttpUrl(value), {
+        .refine((value) => value === "" || httpUrlHref(value) !== undefined, {
           message: "must be an http or https URL",
         }),
     )
-    .transform((value) => (value === "" ? null : value));
+    .transform((value) => (value === "" ? null : httpUrlHref(value)!))
+    .pipe(z.string().max(maxLength, `is too long (maximum is ${maxLength} characters)`).nullable());
 }
 
-function isHttpUrl(value: string): boolean {
+/** The URL's serialised form, or undefined when it is not an http(s) URL. */
+function httpUrlHref(value: string): string | undefined {
   try {
     const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:";
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

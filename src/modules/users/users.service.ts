@@ -1,15 +1,18 @@
 import type { Database } from "../../core/database/prisma";
-import type { User } from "../../generated/prisma/client";
+import { ConflictError } from "../../core/errors/app-error";
+import { Prisma, type User } from "../../generated/prisma/client";
 import { unusableToken } from "../auth/token-problems";
 import type { AuthService, SignedIn } from "../auth/auth.service";
 import type { Principal } from "../auth/authenticator";
 import type { PasswordHasher } from "../auth/password-hasher";
+import type { PasswordPolicy } from "../auth/password-policy";
 import type { ClientInfo } from "../auth/session-store";
 import type { RegisterInput, UserChanges } from "./users.schemas";
 
 interface UsersServiceDeps {
   db: Database;
   hasher: PasswordHasher;
+  passwords: PasswordPolicy;
   auth: AuthService;
 }
 
@@ -17,16 +20,14 @@ interface UsersServiceDeps {
 export class UsersService {
   constructor(private readonly deps: UsersServiceDeps) {}
 
-  /** Creates the account and signs it in. A taken email or username is a 409 naming it. */
+  /** Creates the account and signs it in. A taken email or username is a 409 naming each one taken. */
   async register(input: RegisterInput, client: ClientInfo): Promise<SignedIn> {
-    const { db, hasher, auth } = this.deps;
-    const user = await db.user.create({
-      data: {
-        username: input.username,
-        email: input.email,
-        passwordHash: await hasher.hash(input.password),
-      },
-    });
+    const { db, hasher, passwords, auth } = this.deps;
+    passwords.assertAcceptable(input.password);
+    const passwordHash = await hasher.hash(input.password);
+    const user = await this.explainingConflicts(input, () =>
+      db.user.create({ data: { username: input.username, email: input.email, passwordHash } }),
+    );
     return { user, ...(await auth.startSession(user, client)) };
   }
 
@@ -44,17 +45,63 @@ export class UsersService {
    * so whoever else held one is signed out; the caller's session goes on.
    */
   async update(principal: Principal, changes: UserChanges): Promise<User> {
-    const { db, hasher, auth } = this.deps;
-    await this.current(principal);
+    const { db, hasher, passwords, auth } = this.deps;
     const { password, ...rest } = changes;
-    const user = await db.user.update({
-      where: { id: principal.userId },
-      data: {
-        ...rest,
-        ...(password === undefined ? {} : { passwordHash: await hasher.hash(password) }),
-      },
-    });
+    if (password !== undefined) passwords.assertAcceptable(password);
+    await this.current(principal);
+    const passwordHash = password === undefined ? undefined : await hasher.hash(password);
+    const user = await this.explainingConflicts({ ...rest, exceptUserId: principal.userId }, () =>
+      db.user.update({ where: { id: principal.userId }, data: { ...rest, passwordHash } }),
+    );
     if (password !== undefined) await auth.endSessions(user.id, principal.sessionId);
     return user;
+  }
+
+  /**
+   * Runs a write that may collide on email or username. The database names
+   * only the first unique value it found taken, so a collision is answered
+   * after one read that names every one taken ("email has already been taken"
+   * and "username has already been taken" together).
+   */
+  private async explainingConflicts(
+    wanted: { email?: string; username?: string; exceptUserId?: number },
+    write: () => Promise<User>,
+  ): Promise<User> {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") {
+        throw error;
+      }
+      const taken = await this.takenFields(wanted);
+      throw taken.length > 0 ? new ConflictError(taken) : error;
+    }
+  }
+
+  private async takenFields({
+    email,
+    username,
+    exceptUserId,
+  }: {
+    email?: string;
+    username?: string;
+    exceptUserId?: number;
+  }): Promise<("email" | "username")[]> {
+    const holders = await this.deps.db.user.findMany({
+      where: {
+        OR: [
+          ...(email === undefined ? [] : [{ email }]),
+          ...(username === undefined ? [] : [{ username }]),
+        ],
+        ...(exceptUserId === undefined ? {} : { NOT: { id: exceptUserId } }),
+      },
+      select: { email: true, username: true },
+    });
+    // citext compares without case; so must this.
+    const same = (a: string, b: string | undefined) => a.toLowerCase() === b?.toLowerCase();
+    return [
+      ...(holders.some((holder) => same(holder.email, email)) ? ["email" as const] : []),
+      ...(holders.some((holder) => same(holder.username, username)) ? ["username" as const] : []),
+    ];
   }
 }
