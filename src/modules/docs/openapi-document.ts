@@ -17,8 +17,11 @@ export const API_VERSION = "0.1.0";
 const DESCRIPTION = `The RealWorld ("Conduit") API, and sessions, administration, moderation and
 notifications beyond it. Conventions (errors, paging, rate limits, content rules): docs/api.md.
 
-Authenticate with \`Authorization: Token <jwt>\` (RealWorld's scheme) or \`Bearer <jwt>\`.
-Every error has the body \`{"errors": {"<field>": ["<message>"]}, "code": "...", "requestId": "..."}\`.
+Authenticate with \`Authorization: Token <jwt>\` (RealWorld's scheme) or \`Bearer <jwt>\`. The token
+from sign-in is accepted as long as its session lives (while used, up to 30 days by default), so a
+client never has to refresh; refreshing is there for clients that want it (docs/auth.md).
+Every error has the body \`{"errors": {"<field>": ["<message>"]}, "code": "...", "requestId": "..."}\`;
+a known path called with a method it does not serve is 405 with \`Allow\`.
 
 Live events (new comments, notifications, presence) come over Socket.IO 4 at \`/socket.io\` on the
 same port, authenticated with the same access token: docs/realtime.md.`;
