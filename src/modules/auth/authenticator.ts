@@ -28,7 +28,8 @@ const AUTHORIZATION = /^(?:Token|Bearer) +([A-Za-z0-9_.-]+) *$/i;
 /**
  * Turns a presented access token into a Principal, for REST requests and
  * socket handshakes alike. Revocation is checked on every call (one Redis
- * HGET), so a logged-out session stops working on every instance at once.
+ * round trip, which also counts as use of the session), so a logged-out
+ * session stops working on every instance at once.
  */
 export class Authenticator {
   constructor(
@@ -65,8 +66,15 @@ export class Authenticator {
     };
   }
 
-  /** Whether the session is still live: for connections that outlast the request that opened them. */
-  isActive({ sessionId, userId }: { sessionId: string; userId: number }): Promise<boolean> {
-    return this.sessions.isActive(sessionId, userId);
+  /**
+   * Whether the session is still live: for connections that outlast the
+   * request that opened them. `use: false` for checks the client did not
+   * cause, so an idle open connection does not keep its session alive.
+   */
+  isActive(
+    { sessionId, userId }: { sessionId: string; userId: number },
+    options: { use: boolean },
+  ): Promise<boolean> {
+    return this.sessions.isActive(sessionId, userId, options);
   }
 }

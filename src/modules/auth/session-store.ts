@@ -121,7 +121,7 @@ return {'invalid'}
  */
 const TOUCH_SCRIPT = `
 local s = redis.call('HMGET', KEYS[1], 'userId', 'lastUsedAt', 'expiresAt')
-if s[1] ~= ARGV[1] then return 0 end
+if s[1] ~= ARGV[1] or not s[2] or not s[3] then return 0 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local left = tonumber(s[3]) - now
@@ -205,9 +205,12 @@ export class SessionStore {
   /**
    * The per-request revocation check, one round trip: the session is live and
    * belongs to this user (so a token naming someone else's session is refused).
-   * It counts as use of the session, which restarts its idle clock.
+   * A request counts as use of the session, which restarts its idle clock; a
+   * check made on the client's behalf without its doing anything (an open
+   * socket's periodic sweep) passes `{ use: false }`.
    */
-  async isActive(sessionId: string, userId: number): Promise<boolean> {
+  async isActive(sessionId: string, userId: number, { use = true } = {}): Promise<boolean> {
+    if (!use) return (await this.redis.hget(sessionKey(sessionId), "userId")) === String(userId);
     const live = await this.touch(
       sessionKey(sessionId),
       usedKey(sessionId),

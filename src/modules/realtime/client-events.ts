@@ -81,7 +81,7 @@ export class ClientEvents {
           `"${event.slice(0, 64)}" is not one this server handles`,
         );
       }
-      if (!(await this.deps.sessions.stillValid(socket))) {
+      if (!(await this.deps.sessions.stillValid(socket, { use: true }))) {
         afterwards = () => this.deps.sessions.drop(socket, "revoked");
         throw unusableToken("revoked");
       }

@@ -252,7 +252,8 @@ function recoveringAfterHandshake(
       const session = await restore(pid, offset);
       if (!session) return session;
       const user = (session.data as SocketData | undefined)?.user ?? null;
-      if (user && !(await authenticator.isActive(user))) {
+      // The handshake that follows checks (and uses) the token; this only vets what it resumes.
+      if (user && !(await authenticator.isActive(user, { use: false }))) {
         throw new Error("the recovered socket's session has ended");
       }
       held.keep(session.sid, user?.userId ?? null, session.missedPackets);

@@ -92,10 +92,14 @@ export class SocketSessions {
     return { expiresAt: new Date(user.expiresAt).toISOString() };
   }
 
-  /** Whether a signed-in socket's session is still live; anonymous sockets always are. */
-  async stillValid(socket: LiveSocket): Promise<boolean> {
+  /**
+   * Whether a signed-in socket's session is still live; anonymous sockets
+   * always are. `use`: the client did something, which keeps its session from
+   * going idle as a REST request does.
+   */
+  async stillValid(socket: LiveSocket, options: { use: boolean }): Promise<boolean> {
     const { user } = socket.data;
-    return user === null || (await this.deps.authenticator.isActive(user));
+    return user === null || (await this.deps.authenticator.isActive(user, options));
   }
 
   /** Tells the client why, then disconnects it (the client does not reconnect on its own). */
@@ -220,7 +224,7 @@ export class SocketSessions {
   private async sweepLocalSockets(): Promise<void> {
     await Promise.all(
       this.localSockets().map(async (socket) => {
-        if (!(await this.stillValid(socket))) this.drop(socket, "revoked");
+        if (!(await this.stillValid(socket, { use: false }))) this.drop(socket, "revoked");
       }),
     );
   }
