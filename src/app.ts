@@ -94,8 +94,7 @@ function apiRouter({ config, redis, services, access }: Container): express.Rout
           durationSeconds: 3_600,
           // Accounts made, and collisions (which tell that an email exists), count;
           // a form refused for its contents does not.
-          refundStatus: (status) =>
-            status >= 400 && status < 500 && status !== 409 && status !== 429,
+          refundStatus: 422,
         },
         byIp,
       ),

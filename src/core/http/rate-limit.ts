@@ -12,7 +12,7 @@ export interface RateLimitRule {
    * Answers that give their point back, so attempts refused for what they
    * sent (a 422) do not use up the allowance meant for the real thing.
    */
-  refundStatus?: (status: number) => boolean;
+  refundStatus?: number;
 }
 
 /**
@@ -41,9 +41,14 @@ export function rateLimit(
     }
     setHeaders(res, rule, result);
     if (refundStatus !== undefined) {
+      const windowEnds = Date.now() + result.msBeforeNext;
       res.once("finish", () => {
-        // Best effort: a refund lost to a Redis failure only makes the limit stricter.
-        if (refundStatus(res.statusCode)) limiter.reward(key, 1).catch(() => undefined);
+        // Only into the window the point came from: a refund landing in the
+        // next one would start it below zero. Best effort: a refund lost to a
+        // Redis failure only makes the limit stricter.
+        if (res.statusCode === refundStatus && Date.now() < windowEnds) {
+          limiter.reward(key, 1).catch(() => undefined);
+        }
       });
     }
     next();
