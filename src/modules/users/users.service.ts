@@ -73,7 +73,8 @@ export class UsersService {
       if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") {
         throw error;
       }
-      const taken = await this.takenFields(wanted);
+      // If the explaining read fails, the database's own answer (a 409 naming one field) stands.
+      const taken = await this.takenFields(wanted).catch(() => []);
       throw taken.length > 0 ? new ConflictError(taken) : error;
     }
   }
