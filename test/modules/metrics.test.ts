@@ -126,13 +126,16 @@ describe("GET /metrics in production", () => {
     };
   }
 
-  it("without a token, it is not there: 404 as for an unknown route", async () => {
+  it("without a token, it is not there: 404 as for an unknown route, whatever the method", async () => {
     const service = await startTestService({ env: productionEnv() });
     try {
       const res = await scrape(service, `Bearer ${METRICS_TOKEN}`);
       const unknown = await fetch(`${service.url}/no-such-route`);
       const { errors } = await expectErrorWithCode(unknown, 404, "NOT_FOUND");
       await expectErrorWithCode(res, 404, "NOT_FOUND", errors);
+      // Not 405, which would tell that the path exists.
+      const posted = await fetch(`${service.url}/metrics`, { method: "POST" });
+      await expectErrorWithCode(posted, 404, "NOT_FOUND", errors);
     } finally {
       await service.stop();
     }

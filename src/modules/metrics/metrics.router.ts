@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Router } from "express";
-import { NotFoundError, UnauthenticatedError } from "../../core/errors/app-error";
+import { UnauthenticatedError } from "../../core/errors/app-error";
 import type { Metrics } from "../../core/metrics/metrics";
 import { publicAccess } from "../../core/http/route-access";
 
@@ -12,12 +12,13 @@ export interface MetricsAccess {
 
 /**
  * GET /metrics in Prometheus's text format. Gated by its own token rather
- * than a user's: scrapers are not users. Disabled, it answers like an unknown route.
+ * than a user's: scrapers are not users. Disabled, the route does not exist,
+ * so every method answers like an unknown path.
  */
 export function metricsRouter(metrics: Metrics, access: MetricsAccess): Router {
   const router = Router();
+  if (!access.enabled) return router;
   router.get("/metrics", publicAccess, async (req, res) => {
-    if (!access.enabled) throw new NotFoundError("route");
     if (access.token !== undefined && !presents(req.get("authorization"), access.token)) {
       throw new UnauthenticatedError("token", "is missing or wrong", 'Bearer realm="metrics"');
     }
