@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, loadDotEnvFile } from "./config/config";
+import { isLoopbackHost } from "./config/config.schema";
 import { createContainer } from "./container";
 import { applyMigrations } from "./core/database/migrations/migrator";
 import { createLogger } from "./core/logging/logger";
@@ -27,6 +28,13 @@ async function main(): Promise<void> {
     logger.info({ applied }, `database schema is current (${applied.length} applied)`);
   }
 
+  if (!config.isProduction && !isLoopbackHost(config.http.host)) {
+    // Beyond loopback, a forgotten NODE_ENV=production would serve with the roomy limits.
+    logger.warn(
+      { env: config.env, host: config.http.host },
+      "serving beyond loopback with development defaults (roomy limits, common passwords accepted); set NODE_ENV=production for a deployment",
+    );
+  }
   const container = createContainer(config, logger);
   const service = await startService(container);
   logger.info({ url: service.url, env: config.env }, "conduit api is listening");

@@ -13,6 +13,10 @@ const MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 10;
 const DAY = 86_400;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host);
+}
+
 /**
  * Settings whose default depends on NODE_ENV. Production keeps the strict
  * values; development and test keep the RealWorld rules (simple passwords) and
@@ -240,7 +244,7 @@ export const environmentSchema = z
     if (
       env.NODE_ENV !== "production" &&
       env.JWT_SECRET === undefined &&
-      !LOOPBACK_HOSTS.has(env.HOST)
+      !isLoopbackHost(env.HOST)
     ) {
       // The development secret is public: anyone who can reach the service
       // could sign tokens for any user.
