@@ -4,7 +4,7 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { ownRedisPrefix } from "../support/service";
+import { defaultSettingsEnvironment } from "../support/service";
 
 /*
  * What the browser tests drive: our server as its own process with default
@@ -86,18 +86,12 @@ async function endProcess(child: ChildProcess, graceMs: number): Promise<void> {
  */
 export async function startApiServer(): Promise<ApiServer> {
   await expectPortFree(API_PORT, "the API the front ends call");
-  const databaseUrl = process.env.DATABASE_URL;
-  if (databaseUrl === undefined) throw new Error("DATABASE_URL is set by the global setup");
   const env: Record<string, string> = {
     ...bareEnvironment(),
+    ...defaultSettingsEnvironment("browser"),
     PORT: String(API_PORT),
-    DATABASE_URL: databaseUrl,
-    REDIS_KEY_PREFIX: ownRedisPrefix("browser"),
-    MIGRATE_ON_START: "false", // the global setup migrated this run's database
     LOG_LEVEL: "warn",
   };
-  // The tests may be pointed at another Redis; the server must use the same one.
-  if (process.env.REDIS_URL !== undefined) env.REDIS_URL = process.env.REDIS_URL;
 
   // Started from this folder rather than the checkout, so that a developer's
   // .env there cannot change the defaults under test (tsx and its tsconfig are

@@ -1,5 +1,6 @@
-import { ConfigError, loadConfig, loadDatabaseConfig } from "../../src/config/config";
-import { DEVELOPMENT_JWT_SECRET } from "../../src/config/config.schema";
+import { createHash } from "node:crypto";
+import { ConfigError, loadConfig, loadDatabaseConfig, type Config } from "../../src/config/config";
+import { DEVELOPMENT_JWT_SECRET, developmentRedisKeyPrefix } from "../../src/config/config.schema";
 
 const productionEnvironment = {
   NODE_ENV: "production",
@@ -8,6 +9,25 @@ const productionEnvironment = {
   CORS_ORIGINS: "https://app.example.com, https://admin.example.com",
   JWT_SECRET: "q7Vd2kLx9Rm4Tz8Wc1Hn5Bf3Jp6Gs0Ya",
 };
+
+/** The settings whose default depends on NODE_ENV, by the variable that sets each. */
+function environmentDependent(config: Config) {
+  const { limits, realtime } = config;
+  return {
+    REGISTRATIONS_PER_IP_PER_HOUR: limits.registrationsPerIpPerHour,
+    REFRESHES_PER_IP_PER_MINUTE: limits.refreshesPerIpPerMinute,
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: limits.login.maxFailuresPerAccount,
+    LOGIN_MAX_FAILURES_PER_IP: limits.login.maxFailuresPerIp,
+    ARTICLE_WRITES_PER_USER_PER_HOUR: limits.writesPerUser.articlesPerHour,
+    COMMENTS_PER_USER_PER_MINUTE: limits.writesPerUser.commentsPerMinute,
+    FAVORITES_PER_USER_PER_MINUTE: limits.writesPerUser.favoritesPerMinute,
+    FOLLOWS_PER_USER_PER_MINUTE: limits.writesPerUser.followsPerMinute,
+    SOCKET_EVENTS_PER_MINUTE: realtime.eventsPerMinute,
+    SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: realtime.connectionsPerIpPerMinute,
+    PASSWORD_REFUSE_COMMON: config.auth.refuseCommonPasswords,
+    REDIS_KEY_PREFIX: config.redis.keyPrefix,
+  };
+}
 
 function problemsOf(environment: Record<string, string>): string {
   try {
@@ -74,6 +94,7 @@ describe("loadConfig", () => {
     ["MIGRATE_ON_START", "yes"],
     ["ARGON2_MEMORY_KIB", "8192"],
     ["ACCESS_TOKEN_TTL_SECONDS", "30"],
+    ["ACCESS_TOKEN_TTL_SECONDS", "31536001"],
     ["REFRESH_TOKEN_COOKIE_SAMESITE", "relaxed"],
   ])("when %s is %p, then start-up names it", (variable, value) => {
     expect(problemsOf({ [variable]: value })).toContain(`- ${variable}:`);
@@ -81,7 +102,7 @@ describe("loadConfig", () => {
 
   it.each([
     [
-      { ACCESS_TOKEN_TTL_SECONDS: "3600", SESSION_IDLE_TTL_SECONDS: "600" },
+      { ACCESS_TOKEN_TTL_SECONDS: "7200", SESSION_MAX_AGE_SECONDS: "3600" },
       "ACCESS_TOKEN_TTL_SECONDS",
     ],
     [
@@ -98,6 +119,19 @@ describe("loadConfig", () => {
       expect(problemsOf(environment)).toContain(`- ${variable}: must not be longer than`);
     },
   );
+
+  it("when ACCESS_TOKEN_TTL_SECONDS is unset, then tokens have no lifetime of their own: each lasts until its session's end", () => {
+    expect(loadConfig({}).auth.accessTokenTtlSeconds).toBeUndefined();
+  });
+
+  it("when ACCESS_TOKEN_TTL_SECONDS is longer than the idle TTL but not the session's maximum age, then it is accepted (each use restarts the idle clock)", () => {
+    const config = loadConfig({
+      ACCESS_TOKEN_TTL_SECONDS: "2592000",
+      SESSION_IDLE_TTL_SECONDS: "600",
+      SESSION_MAX_AGE_SECONDS: "2592000",
+    });
+    expect(config.auth.accessTokenTtlSeconds).toBe(2_592_000);
+  });
 
   it("when the service listens beyond loopback with the public development secret, then it refuses to start", () => {
     expect(problemsOf({ HOST: "0.0.0.0" })).toContain(
@@ -167,6 +201,82 @@ describe("loadConfig", () => {
   it("when production's CORS list holds no origin, then it refuses to start", () => {
     const message = problemsOf({ ...productionEnvironment, CORS_ORIGINS: " , " });
     expect(message).toContain("CORS_ORIGINS: must name at least one origin");
+  });
+});
+
+describe("defaults that depend on NODE_ENV", () => {
+  it("when production sets none of the limits, then they are the strict ones, common passwords are refused and the Redis prefix is conduit:", () => {
+    expect(environmentDependent(loadConfig(productionEnvironment))).toEqual({
+      REGISTRATIONS_PER_IP_PER_HOUR: 20,
+      REFRESHES_PER_IP_PER_MINUTE: 60,
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: 5,
+      LOGIN_MAX_FAILURES_PER_IP: 50,
+      ARTICLE_WRITES_PER_USER_PER_HOUR: 60,
+      COMMENTS_PER_USER_PER_MINUTE: 10,
+      FAVORITES_PER_USER_PER_MINUTE: 60,
+      FOLLOWS_PER_USER_PER_MINUTE: 30,
+      SOCKET_EVENTS_PER_MINUTE: 120,
+      SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: 120,
+      PASSWORD_REFUSE_COMMON: true,
+      REDIS_KEY_PREFIX: "conduit:",
+    });
+  });
+
+  it.each([{}, { NODE_ENV: "development" }, { NODE_ENV: "test" }])(
+    "when the environment is %j, then the limits leave room for the RealWorld suites, common passwords are accepted and the Redis prefix is the checkout's",
+    (environment) => {
+      expect(environmentDependent(loadConfig(environment))).toEqual({
+        REGISTRATIONS_PER_IP_PER_HOUR: 2000,
+        REFRESHES_PER_IP_PER_MINUTE: 1000,
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: 20,
+        LOGIN_MAX_FAILURES_PER_IP: 1000,
+        ARTICLE_WRITES_PER_USER_PER_HOUR: 1000,
+        COMMENTS_PER_USER_PER_MINUTE: 300,
+        FAVORITES_PER_USER_PER_MINUTE: 600,
+        FOLLOWS_PER_USER_PER_MINUTE: 300,
+        SOCKET_EVENTS_PER_MINUTE: 600,
+        SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: 1000,
+        PASSWORD_REFUSE_COMMON: false,
+        REDIS_KEY_PREFIX: developmentRedisKeyPrefix(process.cwd()),
+      });
+    },
+  );
+
+  it.each([
+    ["production", productionEnvironment],
+    ["development", {}],
+  ])("when %s sets each of them, then the set values win", (_name, environment) => {
+    const set = {
+      REGISTRATIONS_PER_IP_PER_HOUR: 3,
+      REFRESHES_PER_IP_PER_MINUTE: 4,
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: 6,
+      LOGIN_MAX_FAILURES_PER_IP: 7,
+      ARTICLE_WRITES_PER_USER_PER_HOUR: 8,
+      COMMENTS_PER_USER_PER_MINUTE: 9,
+      FAVORITES_PER_USER_PER_MINUTE: 11,
+      FOLLOWS_PER_USER_PER_MINUTE: 12,
+      SOCKET_EVENTS_PER_MINUTE: 13,
+      SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: 14,
+      // The opposite of each environment's default.
+      PASSWORD_REFUSE_COMMON: !loadConfig(environment).auth.refuseCommonPasswords,
+      REDIS_KEY_PREFIX: "mine:",
+    };
+    const variables = Object.fromEntries(
+      Object.entries(set).map(([name, value]) => [name, String(value)]),
+    );
+    expect(environmentDependent(loadConfig({ ...environment, ...variables }))).toEqual(set);
+  });
+
+  it("when the development prefix is named, then it is conduit: and 8 hex digits of the folder's SHA-256: one per checkout, the same every time", () => {
+    const folder = "/home/someone/conduit";
+    const digest = createHash("sha256").update(folder).digest("hex").slice(0, 8);
+    expect(developmentRedisKeyPrefix(folder)).toBe(`conduit:${digest}:`);
+    expect(developmentRedisKeyPrefix(folder)).toBe(developmentRedisKeyPrefix(folder));
+    expect(developmentRedisKeyPrefix("/home/someone/conduit-copy")).not.toBe(
+      developmentRedisKeyPrefix(folder),
+    );
+    // Unset, the prefix is named after the folder the service runs from.
+    expect(loadConfig({}).redis.keyPrefix).toBe(developmentRedisKeyPrefix(process.cwd()));
   });
 });
 

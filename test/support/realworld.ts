@@ -26,17 +26,27 @@ export interface CollectionResult {
   failures: string[];
 }
 
+export interface CollectionOptions {
+  /** One folder of the collection instead of all of it. */
+  folder?: string;
+  /** The new user's password; a random one unless given. */
+  password?: string;
+}
+
 /**
  * Runs the official Postman collection (or one of its folders) with newman
  * against `apiUrl`, with a new user for this run as the collection expects.
  */
-export function runPostmanCollection(apiUrl: string, folder?: string): Promise<CollectionResult> {
+export function runPostmanCollection(
+  apiUrl: string,
+  { folder, password = `pw-${randomUUID()}` }: CollectionOptions = {},
+): Promise<CollectionResult> {
   const username = `rw${randomUUID().slice(0, 8)}`;
   const globals = {
     APIURL: apiUrl,
     USERNAME: username,
     EMAIL: `${username}@example.com`,
-    PASSWORD: `pw-${randomUUID()}`,
+    PASSWORD: password,
   };
   return new Promise((resolve, reject) => {
     newman.run(

@@ -14,6 +14,11 @@ export interface TestService {
 
 export interface TestServiceOptions {
   env?: Record<string, string>;
+  /**
+   * Start from the settings `npm start` has (defaultSettingsEnvironment) rather
+   * than this test run's, whose raised limits would hide the defaults.
+   */
+  defaultSettings?: boolean;
   logger?: Logger;
   app?: http.RequestListener;
 }
@@ -24,12 +29,39 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 }
 
 /**
+ * The environment of `npm start` on a developer's machine, saying only where
+ * this run's stores are: none of this Jest process's variables (NODE_ENV=test,
+ * the limits test/setup/env.ts raises) reach the service, so every other
+ * setting is the service's own default for development.
+ */
+export function defaultSettingsEnvironment(name = "defaults"): Record<string, string> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl === undefined) throw new Error("DATABASE_URL is set by the global setup");
+  const env: Record<string, string> = {
+    NODE_ENV: "development",
+    DATABASE_URL: databaseUrl,
+    REDIS_KEY_PREFIX: ownRedisPrefix(name),
+    HOST: "127.0.0.1",
+    PORT: "0",
+    MIGRATE_ON_START: "false", // the global setup migrated this run's database
+    LOG_LEVEL: "silent",
+  };
+  // The tests may be pointed at another Redis; the service must use the same one.
+  if (process.env.REDIS_URL !== undefined) env.REDIS_URL = process.env.REDIS_URL;
+  return env;
+}
+
+/**
  * The real service on a free port of 127.0.0.1, with its own connections to
  * this run's database and Redis.
  */
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
-  const config = testConfig(options.env);
-  const logger = options.logger ?? createLogger(config.log);
+  const config = options.defaultSettings
+    ? loadConfig({ ...defaultSettingsEnvironment(), ...options.env })
+    : testConfig(options.env);
+  // JSON lines even in development: the pretty printer would start a worker
+  // thread, for a log that the tests keep silent anyway.
+  const logger = options.logger ?? createLogger({ ...config.log, pretty: false });
   const container = createContainer(config, logger);
   const service = await startService(container, options.app);
   return { url: service.url, container, stop: service.stop };

@@ -9,7 +9,12 @@ import {
   type RegisteredUser,
 } from "../../support/auth";
 import { capturingLogger } from "../../support/logs";
-import { ownRedisPrefix, startTestService, type TestService } from "../../support/service";
+import {
+  ownRedisPrefix,
+  startTestService,
+  useTestService,
+  type TestService,
+} from "../../support/service";
 
 interface SignedInBody {
   user: { token: string; refreshToken: string };
@@ -195,6 +200,43 @@ describe("registration rate limit", () => {
     } finally {
       await service.stop();
     }
+  });
+});
+
+describe("registration rate limit: what counts", () => {
+  const service = useTestService({
+    env: {
+      REDIS_KEY_PREFIX: ownRedisPrefix("register-refund"),
+      REGISTRATIONS_PER_IP_PER_HOUR: "2",
+      PASSWORD_REFUSE_COMMON: "true",
+    },
+  });
+
+  const register = (user: Record<string, string>) => postJson(`${service.url}/api/users`, { user });
+  const account = () => {
+    const username = uniqueName("counted");
+    return { username, email: `${username}@example.com`, password: GOOD_PASSWORD };
+  };
+
+  it("when many registrations are refused for what they send (422), then they give their point back and two real ones still get 201", async () => {
+    // Awaited one by one: a refusal gives its point back as its answer is sent,
+    // before the next attempt takes one.
+    for (let i = 0; i < 5; i += 1) {
+      const blank = await register({ ...account(), username: "" });
+      expect(blank.status).toBe(422);
+      const common = await register({ ...account(), password: "password123" });
+      expect(common.status).toBe(422);
+    }
+    expect((await register(account())).status).toBe(201);
+    expect((await register(account())).status).toBe(201);
+    expect((await register(account())).status).toBe(429);
+  });
+
+  it("when a registration collides with a taken email (409), then it counts like an account made", async () => {
+    const first = account();
+    expect((await register(first)).status).toBe(201);
+    expect((await register({ ...account(), email: first.email })).status).toBe(409);
+    expect((await register(account())).status).toBe(429);
   });
 });
 

@@ -1,7 +1,14 @@
 import { hash } from "@node-rs/argon2";
-import type { ErrorBody } from "../../support/api";
-import { GOOD_PASSWORD, postJson, registerUser, tokenHeader, uniqueName } from "../../support/auth";
-import { useTestService } from "../../support/service";
+import { expectErrorWithCode, type ErrorBody } from "../../support/api";
+import {
+  GOOD_PASSWORD,
+  postJson,
+  registerUser,
+  tokenHeader,
+  uniqueName,
+  type RegisteredUser,
+} from "../../support/auth";
+import { ownRedisPrefix, useTestService, type TestService } from "../../support/service";
 
 interface UserBody {
   user: {
@@ -18,32 +25,41 @@ interface UserBody {
 /** The hash prefix the test configuration (the defaults) produces. */
 const DEFAULT_HASH_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$";
 
+const TAKEN = "has already been taken";
+const TOO_COMMON = "is too common; choose one that is harder to guess";
+
+/** The users endpoints of one running service. */
+function usersApi(service: TestService) {
+  const register = (body: unknown) => postJson(`${service.url}/api/users`, body);
+  return {
+    register,
+    registerFields: (user: Record<string, unknown>) => register({ user }),
+    login: (email: unknown, password: unknown) =>
+      postJson(`${service.url}/api/users/login`, { user: { email, password } }),
+    getUser: (headers: Record<string, string>) => fetch(`${service.url}/api/user`, { headers }),
+    put: (token: string, user: unknown) =>
+      postJson(`${service.url}/api/user`, { user }, tokenHeader(token), "PUT"),
+  };
+}
+
+function freshAccount(password = GOOD_PASSWORD) {
+  const username = uniqueName();
+  return { username, email: `${username}@example.com`, password };
+}
+
+async function expectError(res: Response, status: number, field: string, message?: string) {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as ErrorBody;
+  expect(body.errors[field]).toBeDefined();
+  if (message !== undefined) expect(body.errors[field]?.[0]).toBe(message);
+  expect(typeof body.code).toBe("string");
+  expect(typeof body.requestId).toBe("string");
+  return body;
+}
+
 describe("registration, sign-in and the current user", () => {
   const service = useTestService();
-
-  const register = (body: unknown) => postJson(`${service.url}/api/users`, body);
-  const registerFields = (user: Record<string, unknown>) => register({ user });
-  const login = (email: unknown, password: unknown) =>
-    postJson(`${service.url}/api/users/login`, { user: { email, password } });
-  const getUser = (headers: Record<string, string>) =>
-    fetch(`${service.url}/api/user`, { headers });
-  const put = (token: string, user: unknown) =>
-    postJson(`${service.url}/api/user`, { user }, tokenHeader(token), "PUT");
-
-  function freshAccount(password = GOOD_PASSWORD) {
-    const username = uniqueName();
-    return { username, email: `${username}@example.com`, password };
-  }
-
-  async function expectError(res: Response, status: number, field: string, message?: string) {
-    expect(res.status).toBe(status);
-    const body = (await res.json()) as ErrorBody;
-    expect(body.errors[field]).toBeDefined();
-    if (message !== undefined) expect(body.errors[field]?.[0]).toBe(message);
-    expect(typeof body.code).toBe("string");
-    expect(typeof body.requestId).toBe("string");
-    return body;
-  }
+  const { register, registerFields, login, getUser, put } = usersApi(service);
 
   describe("POST /api/users (register)", () => {
     it("when the fields are valid, then it answers 201 with the user, a working token and a refresh token", async () => {
@@ -76,19 +92,35 @@ describe("registration, sign-in and the current user", () => {
       expect(row.passwordHash).not.toContain(account.password);
     });
 
-    it("when the email is already taken, then it answers 409 email 'has already been taken'", async () => {
+    it("when the email is already taken, then it answers 409 naming only email 'has already been taken'", async () => {
       const first = await registerUser(service);
       const res = await registerFields({ ...freshAccount(), email: first.email });
-      const body = await expectError(res, 409, "email", "has already been taken");
-      expect(body.code).toBe("CONFLICT");
+      await expectErrorWithCode(res, 409, "CONFLICT", { email: [TAKEN] });
     });
 
-    it("when the username is already taken, then it answers 409 username 'has already been taken'", async () => {
+    it("when the username is already taken, then it answers 409 naming only username 'has already been taken'", async () => {
       const first = await registerUser(service);
       const res = await registerFields({ ...freshAccount(), username: first.username });
-      const body = await expectError(res, 409, "username", "has already been taken");
-      expect(body.code).toBe("CONFLICT");
+      await expectErrorWithCode(res, 409, "CONFLICT", { username: [TAKEN] });
     });
+
+    it.each([
+      ["one user", (first: RegisteredUser) => ({ email: first.email, username: first.username })],
+      [
+        "two users, in another letter case",
+        (first: RegisteredUser, second: RegisteredUser) => ({
+          email: first.email.toUpperCase(),
+          username: second.username.toUpperCase(),
+        }),
+      ],
+    ])(
+      "when the email and the username are both taken, by %s, then one 409 names both",
+      async (_name, taken) => {
+        const [first, second] = [await registerUser(service), await registerUser(service)];
+        const res = await registerFields({ ...freshAccount(), ...taken(first, second) });
+        await expectErrorWithCode(res, 409, "CONFLICT", { email: [TAKEN], username: [TAKEN] });
+      },
+    );
 
     it("when the email differs from a taken one only in letter case, then it is still taken (409)", async () => {
       const first = await registerUser(service);
@@ -219,18 +251,11 @@ describe("registration, sign-in and the current user", () => {
       await expectError(res, 422, "password", "is too long (maximum is 128 characters)");
     });
 
-    it.each(["password1", "Password1", "PASSWORD1", "iloveyou1", "12345678"])(
-      "when the password is the common %p, then it answers 422 naming password",
-      async (password) => {
-        const res = await registerFields({ ...freshAccount(), password });
-        await expectError(
-          res,
-          422,
-          "password",
-          "is too common; choose one that is harder to guess",
-        );
-      },
-    );
+    it("when the password is password123 (what the official suites register with), then it is accepted and signs in (the RealWorld rules)", async () => {
+      const account = freshAccount("password123");
+      expect((await registerFields(account)).status).toBe(201);
+      expect((await login(account.email, "password123")).status).toBe(200);
+    });
 
     it("when the password is a passphrase without digits, capitals or symbols, then it is accepted (no composition rules)", async () => {
       const account = freshAccount("aaaa bbbb cccc");
@@ -508,6 +533,37 @@ describe("registration, sign-in and the current user", () => {
       expect(row.image).toBeNull();
     });
 
+    it.each([
+      ['https://example.com/a b"c.png', "https://example.com/a%20b%22c.png"],
+      ["https://EXAMPLE.com", "https://example.com/"],
+    ])(
+      "when image is %p, then it is stored and returned as its URL serialisation %p",
+      async (image, serialised) => {
+        const registered = await registerUser(service);
+        const res = await put(registered.token, { image });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as UserBody).user.image).toBe(serialised);
+        const again = (await (await getUser(tokenHeader(registered.token))).json()) as UserBody;
+        expect(again.user.image).toBe(serialised);
+        const row = await service.container.db.user.findUniqueOrThrow({
+          where: { id: registered.id },
+        });
+        expect(row.image).toBe(serialised);
+      },
+    );
+
+    it("when image is 2048 characters only until its spaces are percent-encoded, then it answers 422 'is too long' and nothing changes", async () => {
+      const registered = await registerUser(service);
+      const image = `https://example.com/${" a".repeat(1_014)}`;
+      expect(image).toHaveLength(2_048);
+      const res = await put(registered.token, { image });
+      await expectError(res, 422, "image", "is too long (maximum is 2048 characters)");
+      const row = await service.container.db.user.findUniqueOrThrow({
+        where: { id: registered.id },
+      });
+      expect(row.image).toBeNull();
+    });
+
     it("when the username changes, then the new one is returned and the token keeps working", async () => {
       const registered = await registerUser(service);
       const username = uniqueName("renamed");
@@ -543,6 +599,14 @@ describe("registration, sign-in and the current user", () => {
       expect((await login(registered.email, registered.password)).status).toBe(401);
     });
 
+    it("when the new password is a simple word (bonjour1, or 64 times 'a'), then it is accepted and signs in (the RealWorld rules)", async () => {
+      const registered = await registerUser(service);
+      for (const password of ["bonjour1", "a".repeat(64)]) {
+        expect((await put(registered.token, { password })).status).toBe(200);
+        expect((await login(registered.email, password)).status).toBe(200);
+      }
+    });
+
     it("when the password has 8 or 64 characters, then it is accepted", async () => {
       const registered = await registerUser(service);
       for (const password of ["xk3!vQz9", "Kq7".repeat(21) + "z"]) {
@@ -555,7 +619,7 @@ describe("registration, sign-in and the current user", () => {
       ["empty", "", "can't be blank"],
       ["null", null, "can't be blank"],
       ["7 characters", "xk3!vQz", "is too short (minimum is 8 characters)"],
-      ["common", "Password1", "is too common; choose one that is harder to guess"],
+      ["129 characters", "v8&Lm".repeat(25) + "abcd", "is too long (maximum is 128 characters)"],
     ])(
       "when the new password is %s, then it answers 422 and the old password still works",
       async (_name, password, message) => {
@@ -607,32 +671,37 @@ describe("registration, sign-in and the current user", () => {
       expect(res.status).toBe(200);
     });
 
-    it("when the username belongs to someone else, then it answers 409 username 'has already been taken'", async () => {
+    it("when the username belongs to someone else, then it answers 409 naming only username 'has already been taken'", async () => {
       const other = await registerUser(service);
       const registered = await registerUser(service);
-      await expectError(
-        await put(registered.token, { username: other.username }),
-        409,
-        "username",
-        "has already been taken",
-      );
-      await expectError(
-        await put(registered.token, { username: other.username.toUpperCase() }),
-        409,
-        "username",
-        "has already been taken",
-      );
+      for (const username of [other.username, other.username.toUpperCase()]) {
+        const res = await put(registered.token, { username, email: registered.email });
+        await expectErrorWithCode(res, 409, "CONFLICT", { username: [TAKEN] });
+      }
     });
 
-    it("when the email belongs to someone else, then it answers 409 email 'has already been taken'", async () => {
+    it("when the email belongs to someone else, then it answers 409 naming only email 'has already been taken'", async () => {
       const other = await registerUser(service);
       const registered = await registerUser(service);
-      await expectError(
-        await put(registered.token, { email: other.email.toUpperCase() }),
-        409,
-        "email",
-        "has already been taken",
-      );
+      const res = await put(registered.token, {
+        email: other.email.toUpperCase(),
+        username: registered.username,
+      });
+      await expectErrorWithCode(res, 409, "CONFLICT", { email: [TAKEN] });
+    });
+
+    it("when the email and the username both change to another user's, then one 409 names both and nothing changes", async () => {
+      const other = await registerUser(service);
+      const registered = await registerUser(service);
+      const res = await put(registered.token, {
+        email: other.email,
+        username: other.username.toUpperCase(),
+      });
+      await expectErrorWithCode(res, 409, "CONFLICT", { email: [TAKEN], username: [TAKEN] });
+      const row = await service.container.db.user.findUniqueOrThrow({
+        where: { id: registered.id },
+      });
+      expect(row).toMatchObject({ email: registered.email, username: registered.username });
     });
 
     it("when the body also sends role, status or passwordHash, then they are ignored (no mass assignment)", async () => {
@@ -688,5 +757,34 @@ describe("registration, sign-in and the current user", () => {
       const res = await postJson(`${service.url}/api/user`, { user: {} }, {}, "PUT");
       await expectError(res, 401, "token", "is missing");
     });
+  });
+});
+
+describe("common passwords, refused when PASSWORD_REFUSE_COMMON is on (the production default)", () => {
+  const service = useTestService({
+    env: { PASSWORD_REFUSE_COMMON: "true", REDIS_KEY_PREFIX: ownRedisPrefix("refuse-common") },
+  });
+  const { registerFields, login, put } = usersApi(service);
+
+  it.each(["password1", "Password1", "PASSWORD1", "iloveyou1", "12345678", "password123"])(
+    "when a user registers with the common %p, then it answers 422 naming password",
+    async (password) => {
+      const res = await registerFields({ ...freshAccount(), password });
+      await expectErrorWithCode(res, 422, "VALIDATION_FAILED", { password: [TOO_COMMON] });
+    },
+  );
+
+  it("when the new password is common, then it answers 422 and the old password still works", async () => {
+    const registered = await registerUser(service);
+    const res = await put(registered.token, { password: "bonjour1" });
+    await expectErrorWithCode(res, 422, "VALIDATION_FAILED", { password: [TOO_COMMON] });
+    expect((await login(registered.email, registered.password)).status).toBe(200);
+    expect((await login(registered.email, "bonjour1")).status).toBe(401);
+  });
+
+  it("when the password is not a common one, then it is accepted as usual", async () => {
+    const account = freshAccount();
+    expect((await registerFields(account)).status).toBe(201);
+    expect((await login(account.email, account.password)).status).toBe(200);
   });
 });

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { ErrorBody } from "../../support/api";
-import { GOOD_PASSWORD, postJson, registerUser, tokenHeader } from "../../support/auth";
+import {
+  GOOD_PASSWORD,
+  postJson,
+  registerUser,
+  registerWithRole,
+  tokenHeader,
+  type RegisteredUser,
+} from "../../support/auth";
 import { capturingLogger } from "../../support/logs";
 import {
   ownRedisPrefix,
@@ -26,9 +33,16 @@ interface SessionBody {
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const COOKIE_NAME = "__Secure-conduit-refresh";
 
-function sessionIdOf(accessToken: string): string {
+function claimsOf(accessToken: string): { sid: string; exp: number } {
   const [, payload] = accessToken.split(".");
-  return (JSON.parse(Buffer.from(payload!, "base64url").toString("utf8")) as { sid: string }).sid;
+  return JSON.parse(Buffer.from(payload!, "base64url").toString("utf8")) as {
+    sid: string;
+    exp: number;
+  };
+}
+
+function sessionIdOf(accessToken: string): string {
+  return claimsOf(accessToken).sid;
 }
 
 /** HTTP calls to one running service. */
@@ -625,12 +639,50 @@ describe("two instances of the service", () => {
   });
   afterAll(() => Promise.all([a.stop(), b.stop()]));
 
-  it("when a session is logged out on one instance, then the other refuses its token at once", async () => {
-    const user = await registerUser(a);
-    expect((await client(b).me(user.token)).status).toBe(200);
-    expect((await client(a).logout(user.token)).status).toBe(204);
-    await expectUnauthenticated(await client(b).me(user.token), "token", "has been revoked");
-  });
+  it.each<[string, (user: RegisteredUser) => Promise<Response>, number]>([
+    ["the session logs out", (user) => client(a).logout(user.token), 204],
+    [
+      "an admin bans the user",
+      async (user) => {
+        const admin = await registerWithRole(a, "ADMIN");
+        const path = `/api/admin/users/${user.username}/ban`;
+        return postJson(`${a.url}${path}`, {}, tokenHeader(admin.token));
+      },
+      200,
+    ],
+    [
+      "an admin changes the user's role",
+      async (user) => {
+        const admin = await registerWithRole(a, "ADMIN");
+        const path = `/api/admin/users/${user.username}/role`;
+        return postJson(
+          `${a.url}${path}`,
+          { role: "MODERATOR" },
+          tokenHeader(admin.token),
+          "PATCH",
+        );
+      },
+      200,
+    ],
+    [
+      "the user changes the password in another session",
+      async (user) => {
+        const other = await signedIn(await client(a).login(user.email, user.password));
+        const changes = { user: { password: "a password changed elsewhere" } };
+        return postJson(`${a.url}/api/user`, changes, tokenHeader(other.token), "PUT");
+      },
+      200,
+    ],
+  ])(
+    "when %s on one instance, then the other refuses the sign-in token at once, weeks before it expires",
+    async (_what, end, status) => {
+      const user = await registerUser(a);
+      expect(claimsOf(user.token).exp * 1000 - Date.now()).toBeGreaterThan(7 * 86_400_000);
+      expect((await client(b).me(user.token)).status).toBe(200);
+      expect((await end(user)).status).toBe(status);
+      await expectUnauthenticated(await client(b).me(user.token), "token", "has been revoked");
+    },
+  );
 
   it("when a token is refreshed on one instance, then the rotated token is known to be used on the other", async () => {
     const user = await registerUser(a);

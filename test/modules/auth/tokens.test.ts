@@ -1,7 +1,7 @@
 import { SignJWT } from "jose";
 import type { ErrorBody } from "../../support/api";
 import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
-import { useTestService } from "../../support/service";
+import { ownRedisPrefix, useTestService, type TestService } from "../../support/service";
 
 interface TokenPayload {
   sub: string;
@@ -18,6 +18,29 @@ const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toStrin
 function decodePayload(token: string): TokenPayload {
   const [, payload] = token.split(".");
   return JSON.parse(Buffer.from(payload!, "base64url").toString("utf8")) as TokenPayload;
+}
+
+const DAY_SECONDS = 86_400;
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** The session a token names, when it started and when it ends at the latest. */
+async function sessionOf(
+  service: TestService,
+  token: string,
+): Promise<{ createdAt: number; expiresAt: number }> {
+  const res = await fetch(`${service.url}/api/user/sessions`, { headers: tokenHeader(token) });
+  expect(res.status).toBe(200);
+  const { sessions } = (await res.json()) as {
+    sessions: { id: string; createdAt: string; expiresAt: string }[];
+  };
+  const session = sessions.find(({ id }) => id === decodePayload(token).sid)!;
+  return { createdAt: Date.parse(session.createdAt), expiresAt: Date.parse(session.expiresAt) };
+}
+
+async function refreshed(service: TestService, refreshToken: string): Promise<string> {
+  const res = await postJson(`${service.url}/api/users/refresh`, { refreshToken });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { user: { token: string } }).user.token;
 }
 
 describe("access tokens", () => {
@@ -67,7 +90,7 @@ describe("access tokens", () => {
     expect(challenge).toContain('error="invalid_token"');
   }
 
-  it("when the service issues a token, then it is HS256 and names the user, the session, issuer, audience and a short expiry", () => {
+  it("when the service issues a token, then it is HS256 and names the user, the session, issuer and audience", () => {
     const [header] = user.token.split(".");
     expect(JSON.parse(Buffer.from(header!, "base64url").toString("utf8"))).toEqual({
       alg: "HS256",
@@ -83,7 +106,22 @@ describe("access tokens", () => {
     });
     expect(payload.sid).toMatch(/^[\w-]{22}$/);
     expect(user.refreshToken.startsWith(`${payload.sid}.`)).toBe(true);
-    expect(payload.exp - payload.iat).toBe(auth.accessTokenTtlSeconds);
+  });
+
+  it("when ACCESS_TOKEN_TTL_SECONDS is unset (the default), then a token, signed in or refreshed, lasts until its session's end: SESSION_MAX_AGE_SECONDS (30 days) after sign-in", async () => {
+    const { auth } = service.container.config;
+    expect(auth.accessTokenTtlSeconds).toBeUndefined();
+    const session = await sessionOf(service, user.token);
+    expect(session.expiresAt - session.createdAt).toBe(auth.sessionMaxAgeSeconds * 1000);
+
+    const signIn = decodePayload(user.token);
+    expect(signIn.exp).toBe(seconds(session.expiresAt));
+    expect(signIn.exp - seconds(session.createdAt)).toBe(auth.sessionMaxAgeSeconds);
+    // Long enough for a front end that never refreshes (7 days would do; it is 30).
+    expect(signIn.exp - seconds(Date.now())).toBeGreaterThanOrEqual(7 * DAY_SECONDS);
+
+    const later = decodePayload(await refreshed(service, user.refreshToken));
+    expect(later.exp).toBe(signIn.exp);
   });
 
   it("when a token is forged with the service's own secret and claims, then it is accepted (control for the cases below)", async () => {
@@ -216,5 +254,36 @@ describe("access tokens", () => {
     const logout = await postJson(`${service.url}/api/users/logout`, {}, tokenHeader(user.token));
     expect(logout.status).toBe(204);
     await expectTokenRefused(await getUser(tokenHeader(user.token)), "has been revoked");
+  });
+});
+
+describe("access tokens with ACCESS_TOKEN_TTL_SECONDS set", () => {
+  const TTL_SECONDS = 900;
+  const service = useTestService({
+    env: {
+      ACCESS_TOKEN_TTL_SECONDS: String(TTL_SECONDS),
+      REDIS_KEY_PREFIX: ownRedisPrefix("token-ttl"),
+    },
+  });
+
+  it("when a user signs in, then the token lasts ACCESS_TOKEN_TTL_SECONDS", async () => {
+    const { token } = await registerUser(service);
+    const { iat, exp } = decodePayload(token);
+    expect(exp - iat).toBe(TTL_SECONDS);
+  });
+
+  it("when the session ends sooner than the lifetime, then a refreshed token ends with the session, not after it", async () => {
+    const user = await registerUser(service);
+    // The session signed in long ago: its absolute end is two minutes away.
+    const end = Date.now() + 120_000;
+    await service.container.redis.hset(
+      `session:${decodePayload(user.token).sid}`,
+      "expiresAt",
+      end,
+    );
+
+    const { iat, exp } = decodePayload(await refreshed(service, user.refreshToken));
+    expect(exp).toBe(seconds(end));
+    expect(exp - iat).toBeLessThan(TTL_SECONDS);
   });
 });

@@ -45,6 +45,9 @@ const refused = (code: string) => ({
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The longest delay one Node.js timer can wait (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /** An access token for the user's registration session, signed here with other settings. */
 function signFor(
   service: TestService,
@@ -300,6 +303,25 @@ describe("live sessions on two instances", () => {
         reason: "io server disconnect",
       });
       expect(Date.now()).toBeGreaterThanOrEqual(claimsOf(token).exp * 1000 - 20);
+    });
+
+    it("a socket signed in with a sign-in token, which lasts past the longest timer Node.js has, is told that expiry in ready and stays connected", async () => {
+      const { a } = instances;
+      const user = await registerUser(a);
+      const { exp } = claimsOf(user.token);
+      expect(exp * 1000 - Date.now()).toBeGreaterThan(MAX_TIMER_DELAY_MS);
+      const socket = openSocket(a, { token: user.token });
+      const expired = collect(socket, "auth:expired");
+
+      const ready = await nextEvent<{ expiresAt: string }>(socket, "ready");
+      expect(ready.expiresAt).toBe(new Date(exp * 1000).toISOString());
+      // An overflowing expiry timer would have fired by now, a millisecond after connecting.
+      await sleep(500);
+      expect(await request(socket, "article:join", { slug: "no-such-article" })).toEqual(
+        refused("NOT_FOUND"),
+      );
+      expect(expired).toEqual([]);
+      await expectStillServed(a, socket, user);
     });
 
     it("auth:refresh with a fresh token of the same session before expiry keeps the socket past the old expiry", async () => {
