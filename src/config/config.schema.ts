@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
 import proxyAddr from "proxy-addr";
 import { z } from "zod";
 
@@ -37,6 +38,9 @@ const ENVIRONMENT_DEFAULTS = {
     SOCKET_EVENTS_PER_MINUTE: "120",
     SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: "120",
     PASSWORD_REFUSE_COMMON: "true",
+    PASSWORD_CHANGES_PER_USER_PER_HOUR: "5",
+    EMAIL_CHANGES_PER_USER_PER_HOUR: "5",
+    SIGN_INS_PER_IP_PER_HOUR: "300",
   },
   development: {
     REGISTRATIONS_PER_IP_PER_HOUR: "2000",
@@ -50,6 +54,9 @@ const ENVIRONMENT_DEFAULTS = {
     SOCKET_EVENTS_PER_MINUTE: "600",
     SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: "1000",
     PASSWORD_REFUSE_COMMON: "false",
+    PASSWORD_CHANGES_PER_USER_PER_HOUR: "1000",
+    EMAIL_CHANGES_PER_USER_PER_HOUR: "1000",
+    SIGN_INS_PER_IP_PER_HOUR: "10000",
   },
 } as const satisfies Record<string, Record<string, string>>;
 
@@ -160,12 +167,18 @@ export const environmentSchema = z
       .default("info"),
     DATABASE_URL: postgresUrl,
     DATABASE_POOL_SIZE: integer(1, 200).default(10),
+    // Bounds on every query, so a frozen or restarting PostgreSQL costs seconds, not minutes.
+    DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(5_000),
+    DATABASE_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(3_000),
     MIGRATE_ON_START: booleanString.default(true),
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_-]+$/, "may hold letters, digits, ':', '_' and '-'")
       .optional(),
+    // Bounds on every Redis command and connection attempt.
+    REDIS_COMMAND_TIMEOUT_MS: integer(100, 60_000).default(2_000),
+    REDIS_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(2_000),
     CORS_ORIGINS: corsOrigins.optional(),
     JWT_SECRET: z.string().optional(),
     JSON_BODY_LIMIT: byteSize.default("100kb"),
@@ -173,6 +186,8 @@ export const environmentSchema = z
     SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(10_000),
     MAX_PAGE_SIZE: integer(1, 1_000).default(100),
     MARKDOWN_CHECK_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+    DOCS_ENABLED: booleanString.default(true),
+    IDEMPOTENCY_KEY_TTL_SECONDS: integer(60, 7 * DAY).default(DAY),
 
     JWT_ISSUER: z.string().trim().min(1).default("conduit-api"),
     JWT_AUDIENCE: z.string().trim().min(1).default("conduit-api"),
@@ -190,6 +205,11 @@ export const environmentSchema = z
     ARGON2_TIME_COST: integer(2, 100).default(2),
     ARGON2_PARALLELISM: integer(1, 16).default(1),
     PASSWORD_REFUSE_COMMON: booleanString,
+    // Unset: as many hashes at once as the machine has cores (at most 4, libuv's default pool).
+    PASSWORD_HASH_CONCURRENCY: integer(1, 64).optional(),
+    PASSWORD_HASH_QUEUE_LENGTH: integer(0, 10_000).default(64),
+    // Off by default: RealWorld front ends never send the current password.
+    REQUIRE_CURRENT_PASSWORD: booleanString.default(false),
 
     LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1_000),
     LOGIN_MAX_FAILURES_PER_IP: integer(1, 100_000),
@@ -205,6 +225,9 @@ export const environmentSchema = z
     LOGIN_LOCKOUT_MAX_SECONDS: integer(1, 86_400).default(3_600),
     REGISTRATIONS_PER_IP_PER_HOUR: integer(1, 1_000_000),
     REFRESHES_PER_IP_PER_MINUTE: integer(1, 1_000_000),
+    SIGN_INS_PER_IP_PER_HOUR: integer(1, 1_000_000),
+    PASSWORD_CHANGES_PER_USER_PER_HOUR: integer(1, 1_000_000),
+    EMAIL_CHANGES_PER_USER_PER_HOUR: integer(1, 1_000_000),
 
     // Live events over Socket.IO.
     SOCKET_MAX_PAYLOAD_BYTES: integer(1_024, 1_048_576).default(16_384),
@@ -262,6 +285,15 @@ export const environmentSchema = z
         ctx.addIssue({ code: "custom", path: [key], message: "is required in production" });
       }
     }
+    if (env.TRUST_PROXY === true) {
+      // `true` believes every X-Forwarded-For, so any client could pick its own address.
+      ctx.addIssue({
+        code: "custom",
+        path: ["TRUST_PROXY"],
+        message:
+          "must not be true in production: any client could spoof its address past every per-address limit; give the hop count (e.g. 1) or the proxy addresses (e.g. 10.0.0.0/8)",
+      });
+    }
     if (env.CORS_ORIGINS?.length === 0) {
       ctx.addIssue({
         code: "custom",
@@ -317,6 +349,14 @@ export const environmentSchema = z
       /** How long checking one article body may take before it is refused as too complex. */
       markdownCheckTimeoutMs: env.MARKDOWN_CHECK_TIMEOUT_MS,
     },
+    docs: {
+      /** Serve the OpenAPI document and its page under /docs. */
+      enabled: env.DOCS_ENABLED,
+    },
+    idempotency: {
+      /** How long a write's answer is kept for retries with the same Idempotency-Key. */
+      keyTtlSeconds: env.IDEMPOTENCY_KEY_TTL_SECONDS,
+    },
     log: {
       level: env.LOG_LEVEL,
       /** Human-readable lines in development; JSON lines everywhere else. */
@@ -326,12 +366,19 @@ export const environmentSchema = z
       url: env.DATABASE_URL ?? DEVELOPMENT_DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
       migrateOnStart: env.MIGRATE_ON_START,
+      /** PostgreSQL's statement_timeout for every query, and the client's own bound on it. */
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      /** How long connecting, or waiting for a free pooled connection, may take. */
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
     },
     redis: {
       url: env.REDIS_URL ?? DEVELOPMENT_REDIS_URL,
       keyPrefix:
         env.REDIS_KEY_PREFIX ??
         (env.NODE_ENV === "production" ? PRODUCTION_REDIS_KEY_PREFIX : developmentRedisKeyPrefix()),
+      /** A command without an answer by then fails (and the request gets a 503). */
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
     },
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
@@ -348,6 +395,15 @@ export const environmentSchema = z
         : undefined,
       /** Refuse the most common passwords (a deviation from the RealWorld rules; production default). */
       refuseCommonPasswords: env.PASSWORD_REFUSE_COMMON,
+      /** Password and email changes, and ending other sessions, need `currentPassword`. */
+      requireCurrentPassword: env.REQUIRE_CURRENT_PASSWORD,
+      passwordHashing: {
+        /** Hashes computed at once; the rest wait in a queue. */
+        maxConcurrent:
+          env.PASSWORD_HASH_CONCURRENCY ?? Math.min(4, Math.max(1, availableParallelism())),
+        /** Hashes that may wait; beyond this a request gets 503 busy. */
+        maxQueued: env.PASSWORD_HASH_QUEUE_LENGTH,
+      },
       argon2: {
         memoryKib: env.ARGON2_MEMORY_KIB,
         timeCost: env.ARGON2_TIME_COST,
@@ -364,6 +420,10 @@ export const environmentSchema = z
       },
       registrationsPerIpPerHour: env.REGISTRATIONS_PER_IP_PER_HOUR,
       refreshesPerIpPerMinute: env.REFRESHES_PER_IP_PER_MINUTE,
+      /** Successful sign-ins per client address (failures have their own throttle). */
+      signInsPerIpPerHour: env.SIGN_INS_PER_IP_PER_HOUR,
+      passwordChangesPerUserPerHour: env.PASSWORD_CHANGES_PER_USER_PER_HOUR,
+      emailChangesPerUserPerHour: env.EMAIL_CHANGES_PER_USER_PER_HOUR,
       writesPerUser: {
         articlesPerHour: env.ARTICLE_WRITES_PER_USER_PER_HOUR,
         commentsPerMinute: env.COMMENTS_PER_USER_PER_MINUTE,

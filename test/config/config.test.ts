@@ -25,6 +25,9 @@ function environmentDependent(config: Config) {
     SOCKET_EVENTS_PER_MINUTE: realtime.eventsPerMinute,
     SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: realtime.connectionsPerIpPerMinute,
     PASSWORD_REFUSE_COMMON: config.auth.refuseCommonPasswords,
+    SIGN_INS_PER_IP_PER_HOUR: limits.signInsPerIpPerHour,
+    PASSWORD_CHANGES_PER_USER_PER_HOUR: limits.passwordChangesPerUserPerHour,
+    EMAIL_CHANGES_PER_USER_PER_HOUR: limits.emailChangesPerUserPerHour,
     REDIS_KEY_PREFIX: config.redis.keyPrefix,
   };
 }
@@ -193,6 +196,14 @@ describe("loadConfig", () => {
     },
   );
 
+  it("when production trusts every proxy (TRUST_PROXY=true), then it refuses to start and asks for a hop count or addresses", () => {
+    const message = problemsOf({ ...productionEnvironment, TRUST_PROXY: "true" });
+    expect(message).toContain("TRUST_PROXY: must not be true in production");
+    expect(message).toContain("hop count");
+    expect(loadConfig({ ...productionEnvironment, TRUST_PROXY: "1" }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: "true" }).http.trustProxy).toBe(true);
+  });
+
   it("when production allows every origin with *, then it refuses to start", () => {
     const message = problemsOf({ ...productionEnvironment, CORS_ORIGINS: "*" });
     expect(message).toContain("CORS_ORIGINS: must list the allowed origins in production, not *");
@@ -218,6 +229,9 @@ describe("defaults that depend on NODE_ENV", () => {
       SOCKET_EVENTS_PER_MINUTE: 120,
       SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: 120,
       PASSWORD_REFUSE_COMMON: true,
+      SIGN_INS_PER_IP_PER_HOUR: 300,
+      PASSWORD_CHANGES_PER_USER_PER_HOUR: 5,
+      EMAIL_CHANGES_PER_USER_PER_HOUR: 5,
       REDIS_KEY_PREFIX: "conduit:",
     });
   });
@@ -237,6 +251,9 @@ describe("defaults that depend on NODE_ENV", () => {
         SOCKET_EVENTS_PER_MINUTE: 600,
         SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: 1000,
         PASSWORD_REFUSE_COMMON: false,
+        SIGN_INS_PER_IP_PER_HOUR: 10000,
+        PASSWORD_CHANGES_PER_USER_PER_HOUR: 1000,
+        EMAIL_CHANGES_PER_USER_PER_HOUR: 1000,
         REDIS_KEY_PREFIX: developmentRedisKeyPrefix(process.cwd()),
       });
     },
@@ -259,6 +276,9 @@ describe("defaults that depend on NODE_ENV", () => {
       SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: 14,
       // The opposite of each environment's default.
       PASSWORD_REFUSE_COMMON: !loadConfig(environment).auth.refuseCommonPasswords,
+      SIGN_INS_PER_IP_PER_HOUR: 15,
+      PASSWORD_CHANGES_PER_USER_PER_HOUR: 16,
+      EMAIL_CHANGES_PER_USER_PER_HOUR: 17,
       REDIS_KEY_PREFIX: "mine:",
     };
     const variables = Object.fromEntries(
