@@ -3,8 +3,6 @@ import { availableParallelism } from "node:os";
 import proxyAddr from "proxy-addr";
 import { z } from "zod";
 
-/** Accepted only outside production, so a development clone starts with no setup. */
-export const DEVELOPMENT_JWT_SECRET = "conduit-development-secret-do-not-use-in-production";
 const DEVELOPMENT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/conduit";
 const DEVELOPMENT_REDIS_URL = "redis://127.0.0.1:6379";
 const PRODUCTION_REDIS_KEY_PREFIX = "conduit:";
@@ -180,7 +178,10 @@ export const environmentSchema = z
     REDIS_COMMAND_TIMEOUT_MS: integer(100, 60_000).default(2_000),
     REDIS_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(2_000),
     CORS_ORIGINS: corsOrigins.optional(),
+    // Unset outside production: loadConfig makes a secret for this installation in DATA_DIR.
     JWT_SECRET: z.string().optional(),
+    // Files this installation keeps for itself (the development JWT secret).
+    DATA_DIR: z.string().trim().min(1).default(".data"),
     JSON_BODY_LIMIT: byteSize.default("100kb"),
     TRUST_PROXY: trustProxy.default(false),
     SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(10_000),
@@ -264,20 +265,6 @@ export const environmentSchema = z
         message: "must not be longer than LOGIN_LOCKOUT_MAX_SECONDS",
       });
     }
-    if (
-      env.NODE_ENV !== "production" &&
-      env.JWT_SECRET === undefined &&
-      !isLoopbackHost(env.HOST)
-    ) {
-      // The development secret is public: anyone who can reach the service
-      // could sign tokens for any user.
-      ctx.addIssue({
-        code: "custom",
-        path: ["JWT_SECRET"],
-        message:
-          "is required when listening beyond loopback (HOST is not 127.0.0.1, ::1 or localhost)",
-      });
-    }
     if (env.NODE_ENV !== "production") return;
     const required = ["DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "JWT_SECRET"] as const;
     for (const key of required) {
@@ -310,13 +297,7 @@ export const environmentSchema = z
     }
     const secret = env.JWT_SECRET;
     if (secret !== undefined) {
-      if (secret === DEVELOPMENT_JWT_SECRET) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["JWT_SECRET"],
-          message: "is the development default; set a secret of your own",
-        });
-      } else if (Buffer.byteLength(secret) < MIN_PRODUCTION_SECRET_BYTES) {
+      if (Buffer.byteLength(secret) < MIN_PRODUCTION_SECRET_BYTES) {
         ctx.addIssue({
           code: "custom",
           path: ["JWT_SECRET"],
@@ -334,6 +315,8 @@ export const environmentSchema = z
   .transform((env) => ({
     env: env.NODE_ENV,
     isProduction: env.NODE_ENV === "production",
+    /** The folder of files this installation keeps for itself, relative to the working folder. */
+    dataDir: env.DATA_DIR,
     http: {
       host: env.HOST,
       port: env.PORT,
@@ -346,7 +329,7 @@ export const environmentSchema = z
       maxPageSize: env.MAX_PAGE_SIZE,
     },
     content: {
-      /** How long checking one article body may take before it is refused as too complex. */
+      /** How much CPU time checking one article body may use before it is refused as too complex. */
       markdownCheckTimeoutMs: env.MARKDOWN_CHECK_TIMEOUT_MS,
     },
     docs: {
@@ -381,7 +364,8 @@ export const environmentSchema = z
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
     },
     auth: {
-      jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+      /** Unset only outside production, until loadConfig supplies the installation's own. */
+      jwtSecret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       /** Undefined: a token is accepted until its session's absolute end. */
@@ -455,7 +439,11 @@ export const environmentSchema = z
     },
   }));
 
-export type Config = z.output<typeof environmentSchema>;
+/** The settings as the environment gives them: outside production JWT_SECRET may be unset. */
+export type ParsedEnvironment = z.output<typeof environmentSchema>;
+
+/** The settings the service runs with, once loadConfig has supplied a missing JWT secret. */
+export type Config = ParsedEnvironment & { auth: { jwtSecret: string } };
 
 /**
  * The database part alone, for tools that need nothing else (migrations, seed).

@@ -1,6 +1,24 @@
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { ConfigError, loadConfig, loadDatabaseConfig, type Config } from "../../src/config/config";
-import { DEVELOPMENT_JWT_SECRET, developmentRedisKeyPrefix } from "../../src/config/config.schema";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import {
+  ConfigError,
+  loadConfig as loadConfigFrom,
+  loadDatabaseConfig,
+  type Config,
+} from "../../src/config/config";
+import { developmentRedisKeyPrefix } from "../../src/config/config.schema";
+
+/** Where the development secret that loads without JWT_SECRET make is kept: never the checkout. */
+const dataDir = mkdtempSync(path.join(tmpdir(), "conduit-config-test-"));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function loadConfig(environment: Record<string, string | undefined>): Config {
+  return loadConfigFrom({ DATA_DIR: dataDir, ...environment });
+}
 
 const productionEnvironment = {
   NODE_ENV: "production",
@@ -136,13 +154,11 @@ describe("loadConfig", () => {
     expect(config.auth.accessTokenTtlSeconds).toBe(2_592_000);
   });
 
-  it("when the service listens beyond loopback with the public development secret, then it refuses to start", () => {
-    expect(problemsOf({ HOST: "0.0.0.0" })).toContain(
-      "- JWT_SECRET: is required when listening beyond loopback",
-    );
-    expect(
-      loadConfig({ HOST: "0.0.0.0", JWT_SECRET: "a development secret of its own" }).http.host,
-    ).toBe("0.0.0.0");
+  it("when the service listens beyond loopback without JWT_SECRET, then it starts with the installation's own secret", () => {
+    const config = loadConfig({ HOST: "0.0.0.0" });
+    expect(config.http.host).toBe("0.0.0.0");
+    expect(config.auth.jwtSecret).toBe(loadConfig({}).auth.jwtSecret);
+    expect(config.auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
   });
 
   it("when several variables are bad, then one message names every problem", () => {
@@ -173,11 +189,6 @@ describe("loadConfig", () => {
     for (const variable of ["DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "JWT_SECRET"]) {
       expect(message).toContain(`- ${variable}: is required in production`);
     }
-  });
-
-  it("when production uses the development secret, then it refuses to start", () => {
-    const message = problemsOf({ ...productionEnvironment, JWT_SECRET: DEVELOPMENT_JWT_SECRET });
-    expect(message).toContain("JWT_SECRET: is the development default");
   });
 
   it("when production's secret is shorter than 32 bytes, then it refuses to start", () => {
@@ -314,4 +325,32 @@ describe("loadDatabaseConfig", () => {
   it("when the URL is not PostgreSQL, then it is refused", () => {
     expect(() => loadDatabaseConfig({ DATABASE_URL: "mysql://db/app" })).toThrow(ConfigError);
   });
+});
+
+describe("start-up with a refused configuration", () => {
+  it("when production is started with TRUST_PROXY=true, then the process exits 1 before listening and says why and what to set instead", async () => {
+    const root = path.resolve(__dirname, "../..");
+    const environment = {
+      PATH: process.env.PATH,
+      ...productionEnvironment,
+      TRUST_PROXY: "true",
+      MIGRATE_ON_START: "false",
+      PORT: "0",
+    };
+    const outcome = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", path.join("src", "main.ts")],
+      { cwd: root, env: environment, timeout: 60_000 },
+    ).then(
+      () => ({ code: 0, stdout: "", stderr: "" }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stdout).not.toContain("listening");
+    expect(outcome.stderr).toContain("Invalid configuration (1 problem):");
+    expect(outcome.stderr).toContain(
+      "- TRUST_PROXY: must not be true in production: any client could spoof its address past every per-address limit; give the hop count (e.g. 1) or the proxy addresses (e.g. 10.0.0.0/8)",
+    );
+  }, 90_000);
 });

@@ -48,6 +48,8 @@ export function defaultSettingsEnvironment(name = "defaults"): Record<string, st
   };
   // The tests may be pointed at another Redis; the service must use the same one.
   if (process.env.REDIS_URL !== undefined) env.REDIS_URL = process.env.REDIS_URL;
+  // Its development JWT secret is kept where this run's are (test/setup/env.ts), not in the checkout.
+  if (process.env.DATA_DIR !== undefined) env.DATA_DIR = process.env.DATA_DIR;
   return env;
 }
 

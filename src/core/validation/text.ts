@@ -11,6 +11,23 @@ export const stringType = z.string({
 /** Newlines, carriage returns and tabs are text; other control characters are not. */
 export const TEXT_WITHOUT_CONTROLS = /^(?:\P{Cc}|[\t\n\r])*$/u;
 
+/** A single line holds no control character at all: none of C0, DEL or C1. */
+const LINE_WITHOUT_CONTROLS = /^\P{Cc}*$/u;
+const NO_CONTROLS = "must not contain control characters";
+
+/**
+ * A value that names something (a slug in a path, a token or slug in a socket
+ * event), taken as given: no trimming or normalising. No stored name holds a
+ * control character, and PostgreSQL refuses NUL in text outright, so one is
+ * refused here, as a 422 naming the value, before it reaches a query.
+ */
+export function identifier(maxLength: number) {
+  return stringType
+    .min(1, BLANK)
+    .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
+    .regex(LINE_WITHOUT_CONTROLS, NO_CONTROLS);
+}
+
 /**
  * A required single-line text field: trimmed, NFC-normalised, never blank,
  * without control characters, and capped.
@@ -21,7 +38,7 @@ export function requiredLine(maxLength: number) {
     .normalize("NFC")
     .min(1, { message: BLANK, abort: true })
     .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
-    .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
+    .regex(LINE_WITHOUT_CONTROLS, NO_CONTROLS);
 }
 
 /**
@@ -34,7 +51,7 @@ export function requiredText(maxLength: number) {
     .normalize("NFC")
     .min(1, { message: BLANK, abort: true })
     .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
-    .regex(TEXT_WITHOUT_CONTROLS, "must not contain control characters");
+    .regex(TEXT_WITHOUT_CONTROLS, NO_CONTROLS);
 }
 
 /**
@@ -49,7 +66,7 @@ export function clearableText(maxLength: number) {
       z
         .string()
         .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
-        .regex(TEXT_WITHOUT_CONTROLS, "must not contain control characters"),
+        .regex(TEXT_WITHOUT_CONTROLS, NO_CONTROLS),
     )
     .transform((value) => (value === "" ? null : value));
 }
@@ -67,7 +84,7 @@ export function clearableHttpUrl(maxLength: number) {
       z
         .string()
         .max(maxLength, `is too long (maximum is ${maxLength} characters)`)
-        .regex(/^[^\p{Cc}]*$/u, "must not contain control characters")
+        .regex(LINE_WITHOUT_CONTROLS, NO_CONTROLS)
         .refine((value) => value === "" || httpUrlHref(value) !== undefined, {
           message: "must be an http or https URL",
         }),

@@ -2,7 +2,13 @@ import { z } from "zod";
 import { timestampSchema } from "../../core/openapi/operation";
 import { envelopeContent } from "../../core/validation/envelope";
 import { offsetPaging } from "../../core/validation/paging";
-import { BLANK, requiredLine, stringType, TEXT_WITHOUT_CONTROLS } from "../../core/validation/text";
+import {
+  BLANK,
+  identifier,
+  requiredLine,
+  stringType,
+  TEXT_WITHOUT_CONTROLS,
+} from "../../core/validation/text";
 import { profileSchema } from "../profiles/profiles.schemas";
 
 export const TITLE_MAX = 200;
@@ -59,10 +65,7 @@ export const articleChangesBody = z.object({
 export type NewArticleInput = z.output<typeof newArticleBody>["article"];
 export type ArticleChangesInput = z.output<typeof articleChangesBody>["article"];
 
-/** Path parameters are matched as given: no trimming or normalising. */
-export const slugParams = z.object({
-  slug: stringType.min(1, BLANK).max(300, "is too long (maximum is 300 characters)"),
-});
+export const slugParams = z.object({ slug: identifier(300) });
 
 /** An empty filter (`?tag=`, as some front ends send) means no filter. */
 const filterValue = (max: number) =>

@@ -1,5 +1,6 @@
-import express, { Router } from "express";
+import { Router } from "express";
 import { getAbsoluteFSPath } from "swagger-ui-dist";
+import { NotFoundError } from "../../core/errors/app-error";
 import { publicAccess } from "../../core/http/route-access";
 import { buildOpenApiDocument } from "./openapi-document";
 
@@ -24,6 +25,13 @@ const INIT = `window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#
 const PAGE_POLICY =
   "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+/**
+ * The files of swagger-ui-dist that PAGE loads. The rest of the package (a
+ * demo page that loads a remote API description, an OAuth redirect page,
+ * package.json, source maps) is not served.
+ */
+const ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js"]);
+
 /** The OpenAPI document at /api/openapi.json and Swagger UI at /docs, served from this server alone. */
 export function docsRouter({ maxPageSize }: { maxPageSize: number }): Router {
   const router = Router();
@@ -33,8 +41,13 @@ export function docsRouter({ maxPageSize }: { maxPageSize: number }): Router {
     res.json(document);
   });
 
-  router.get("/docs", publicAccess, (_req, res) => {
+  // The page and everything it loads carry its policy.
+  router.use("/docs", (_req, res, next) => {
     res.setHeader("Content-Security-Policy", PAGE_POLICY);
+    next();
+  });
+
+  router.get("/docs", publicAccess, (_req, res) => {
     res.type("html").send(PAGE);
   });
 
@@ -42,6 +55,10 @@ export function docsRouter({ maxPageSize }: { maxPageSize: number }): Router {
     res.type("js").send(INIT);
   });
 
-  router.use("/docs/assets", express.static(getAbsoluteFSPath(), { index: false, maxAge: "1d" }));
+  router.get("/docs/assets/:name", publicAccess, (req, res) => {
+    const { name } = req.params;
+    if (typeof name !== "string" || !ASSETS.has(name)) throw new NotFoundError("asset");
+    res.sendFile(name, { root: getAbsoluteFSPath(), maxAge: "1d" });
+  });
   return router;
 }

@@ -2,6 +2,7 @@ import type { Server, Socket } from "socket.io";
 import { z } from "zod";
 import type { ErrorCode } from "../../core/errors/app-error";
 import type { notificationSchema } from "../notifications/notifications.schemas";
+import { identifier } from "../../core/validation/text";
 import { slugParams } from "../articles/articles.schemas";
 
 /*
@@ -13,12 +14,7 @@ import { slugParams } from "../articles/articles.schemas";
 export const clientEventSchemas = {
   "article:join": slugParams,
   "article:leave": slugParams,
-  "auth:refresh": z.object({
-    token: z
-      .string({ error: "must be an access token" })
-      .min(1, "can't be blank")
-      .max(4_096, "is too long"),
-  }),
+  "auth:refresh": z.object({ token: identifier(4_096) }),
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;

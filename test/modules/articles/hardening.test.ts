@@ -134,7 +134,7 @@ describe("article hardening (security review fixes)", () => {
       [
         "HTML in an image's alt text",
         '![<a title="x" onerror=alert(1)>](https://example.com/a.png)',
-        '![&lt;a title="x" onerror=alert(1)>](https://example.com/a.png)',
+        '![&lt;a title=&quot;x&quot; onerror=alert(1)>](https://example.com/a.png)',
       ],
       [
         "an HTML comment around an https link",
@@ -488,11 +488,17 @@ describe("article hardening (security review fixes)", () => {
       ["spaces around it", (slug: string) => `%20${slug}%20`],
       ["a space before it", (slug: string) => `%20${slug}`],
       ["a trailing space", (slug: string) => `${slug}%20`],
-      ["a trailing tab", (slug: string) => `${slug}%09`],
     ])("when the slug has %s, then GET answers 404", async (_case, variant) => {
       const article = await publish();
       await expectError(await fetch(api(`/articles/${variant(article.slug)}`)), 404, {
         article: ["not found"],
+      });
+    });
+
+    it("when the slug has a trailing tab, then GET answers 422 (a control character) rather than trimming it away", async () => {
+      const article = await publish();
+      await expectError(await fetch(api(`/articles/${article.slug}%09`)), 422, {
+        slug: ["must not contain control characters"],
       });
     });
 
