@@ -4,10 +4,11 @@ import { ConflictError, NotFoundError } from "../../src/core/errors/app-error";
 import { errorResponder, unknownRoute } from "../../src/core/http/error-middleware";
 import { requestId } from "../../src/core/http/request-id";
 import { toAppError } from "../../src/core/errors/to-app-error";
+import { createDatabase, type Database } from "../../src/core/database/prisma";
 import { parseInput } from "../../src/core/http/validate";
 import { createUser } from "../support/factories";
 import { capturingLogger } from "../support/logs";
-import { startTestService, type TestService } from "../support/service";
+import { startTestService, testConfig, type TestService } from "../support/service";
 
 describe("errors from the whole service", () => {
   let service: TestService;
@@ -87,6 +88,108 @@ describe("errors from the whole service", () => {
       errors: { email: ["has already been taken"] },
     });
   });
+});
+
+describe("database failures, as Prisma and node-postgres really report them", () => {
+  const { url } = testConfig().database;
+  const databases: Database[] = [];
+  const database = (options: { url?: string; poolSize?: number; connectTimeoutMs?: number }) => {
+    const db = createDatabase({ url, poolSize: 2, statementTimeoutMs: 5_000, ...options });
+    databases.push(db);
+    return db;
+  };
+  afterAll(() => Promise.all(databases.map((db) => db.$disconnect())));
+
+  const failureOf = (work: Promise<unknown>) =>
+    work.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  const unavailable = {
+    status: 503,
+    code: "SERVICE_UNAVAILABLE",
+    errors: { database: ["is unavailable, try again shortly"] },
+    headers: { "Retry-After": "5" },
+  };
+
+  it.each([
+    ["a NUL character (22021)", "SELECT $1::text AS text", "a\u0000b"],
+    [
+      "a character the target encoding lacks (22P05)",
+      "SELECT convert_to($1, 'LATIN1') AS text",
+      "€",
+    ],
+  ])(
+    "when PostgreSQL refuses text with %s, then 422 in the one error format",
+    async (_name, sql, text) => {
+      const error = await failureOf(database({}).$queryRawUnsafe(sql, text));
+      expect(toAppError(error)).toMatchObject({
+        status: 422,
+        code: "VALIDATION_FAILED",
+        errors: { request: ["contains a character that cannot be stored, such as NUL"] },
+      });
+    },
+  );
+
+  it("when a model query meets a NUL character, then 422 too", async () => {
+    const error = await failureOf(database({}).user.findFirst({ where: { username: "a\u0000b" } }));
+    expect(toAppError(error)).toMatchObject({ status: 422, code: "VALIDATION_FAILED" });
+  });
+
+  it("when a statement outlives the statement timeout (57014), then 503 with Retry-After", async () => {
+    const error = await failureOf(
+      database({}).$transaction(async (tx) => {
+        await tx.$executeRawUnsafe("SET LOCAL statement_timeout = 100");
+        await tx.$queryRawUnsafe("SELECT 1 AS one FROM pg_sleep(5)");
+      }),
+    );
+    expect(toAppError(error)).toMatchObject(unavailable);
+  });
+
+  it("when the backend is terminated mid-query (57P01), then 503 with Retry-After", async () => {
+    const db = database({ poolSize: 1 });
+    const [{ pid }] = await db.$queryRaw<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
+    const error = await failureOf(
+      db.$transaction(async (tx) => {
+        await tx.$queryRawUnsafe("SELECT pg_terminate_backend($1::int) AS ended", pid);
+      }),
+    );
+    expect(toAppError(error)).toMatchObject(unavailable);
+  });
+
+  it("when nothing listens where the database should be, then 503 with Retry-After", async () => {
+    const db = database({ url: "postgresql://postgres@127.0.0.1:1/conduit" });
+    expect(toAppError(await failureOf(db.$queryRaw`SELECT 1`))).toMatchObject(unavailable);
+    expect(toAppError(await failureOf(db.user.count()))).toMatchObject(unavailable);
+    expect(
+      toAppError(await failureOf(db.$transaction(async (tx) => tx.user.count()))),
+    ).toMatchObject(unavailable);
+  });
+
+  it("when every pooled connection stays taken for the whole wait, then 503 that says busy, not down", async () => {
+    const db = database({ poolSize: 1, connectTimeoutMs: 200 });
+    const holding = db.$queryRawUnsafe("SELECT 1 AS one FROM pg_sleep(3)");
+    const held = failureOf(holding);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const error = await failureOf(db.$queryRaw`SELECT 1`);
+    await held;
+    expect(toAppError(error)).toMatchObject({
+      status: 503,
+      code: "SERVICE_UNAVAILABLE",
+      errors: { database: ["is busy, try again shortly"] },
+      headers: { "Retry-After": "1" },
+    });
+  });
+
+  it.each(["Connection terminated unexpectedly", "Query read timeout"])(
+    "when node-postgres loses the connection (%s), then 503 with Retry-After",
+    (message) => {
+      // What Prisma rethrows from the adapter as it is; the fault tests provoke both for real.
+      expect(toAppError(Object.assign(new Error(message), { clientVersion: "7" }))).toMatchObject(
+        unavailable,
+      );
+    },
+  );
 });
 
 describe("the error middleware", () => {

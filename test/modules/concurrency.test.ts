@@ -61,7 +61,14 @@ function raceOutcome(answer: Answer, successes: readonly number[]): unknown {
 }
 
 describe("concurrent requests", () => {
-  const service = useTestService();
+  // These tests are about what races do to the data, not about shedding load:
+  // dozens of transactions queue for the pool and for one row's lock, and on a
+  // busy machine that queue may outlast the default waits, which would then
+  // (rightly) answer 503 "busy". Bounds far above any queue keep the verdict
+  // independent of the machine's speed.
+  const service = useTestService({
+    env: { DATABASE_CONNECT_TIMEOUT_MS: "60000", DATABASE_STATEMENT_TIMEOUT_MS: "60000" },
+  });
   const db = () => service.container.db;
 
   /**

@@ -139,11 +139,16 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
-/** 503: a dependency (named by each field) cannot serve right now. */
+/**
+ * 503: a dependency (named by each field) cannot serve right now. Retry-After
+ * tells clients when trying again is worth it.
+ */
 export class ServiceUnavailableError extends AppError {
   override readonly name = "ServiceUnavailableError";
-  constructor(errors: FieldErrors) {
-    super(503, ErrorCode.ServiceUnavailable, errors);
+  constructor(errors: FieldErrors, retryAfterSeconds = 1) {
+    super(503, ErrorCode.ServiceUnavailable, errors, {
+      "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
   }
 }
 

@@ -1,6 +1,6 @@
-import { MaxRetriesPerRequestError } from "ioredis/built/errors";
 import { z } from "zod";
 import { Prisma } from "../../generated/prisma/client";
+import { isRedisUnavailable } from "../redis/redis";
 import {
   AppError,
   BadRequestError,
@@ -18,10 +18,10 @@ import {
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof z.ZodError) return validationErrorFromZod(error);
+  const databaseFailure = databaseFailureOf(error);
+  if (databaseFailure !== undefined) return fromDatabaseFailure(databaseFailure);
   if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrismaError(error);
-  if (error instanceof Prisma.PrismaClientInitializationError) return databaseUnavailable();
-  if (isDatabaseUnreachable(error)) return databaseUnavailable();
-  if (isRedisUnreachable(error)) {
+  if (isRedisUnavailable(error)) {
     return new ServiceUnavailableError({ redis: ["is unavailable, try again shortly"] });
   }
   return fromHttpError(error) ?? new InternalError(error);
@@ -54,12 +54,6 @@ function fromPrismaError(error: Prisma.PrismaClientKnownRequestError): AppError 
       return new NotFoundError(error.meta?.modelName?.toString().toLowerCase() ?? "record");
     case "P2003":
       return new ConflictError("record", "refers to something that no longer exists");
-    // A transaction that outlived its time limit: the database is too busy.
-    case "P2028":
-    case "P1001":
-    case "P1003":
-    case "P1017":
-      return databaseUnavailable();
     default:
       return new InternalError(error);
   }
@@ -97,25 +91,123 @@ function columnOfUniqueIndex(index?: string, table?: string): string | undefined
   return index.slice(prefix.length, -"_key".length) || undefined;
 }
 
-function isDatabaseUnreachable(error: unknown): boolean {
-  const cause = (error as { cause?: { kind?: string } } | null)?.cause;
-  return (
-    cause?.kind === "DatabaseNotReachable" ||
-    ((error as { name?: string } | null)?.name === "DriverAdapterError" &&
-      ["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout"].includes(cause?.kind ?? ""))
-  );
+/**
+ * Why the database could not serve a query, when that is the reason:
+ * - `unavailable`: no answer (refused, restarting, shut down, connection
+ *   ended or cut, a connect or an answer that took too long): an outage.
+ * - `timeout`: a statement outlived the statement timeout (PostgreSQL cancelled
+ *   it), or a transaction its time limit.
+ * - `busy`: every pooled connection stayed taken for the whole wait.
+ * - `text`: PostgreSQL cannot store the text (a NUL character, or one its
+ *   encoding lacks): the client's input, not the server, is at fault.
+ * Recognises node-postgres's errors as they come from the pool and Prisma's
+ * (P1001, P2010/P2039 with the adapter's error, or pg's own Error rethrown).
+ */
+export type DatabaseFailure = "unavailable" | "timeout" | "busy" | "text";
+
+export function databaseFailureOf(error: unknown): DatabaseFailure | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  if (error instanceof Prisma.PrismaClientInitializationError) return "unavailable";
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    if (UNAVAILABLE_PRISMA_CODES.has(error.code)) return "unavailable";
+    if (TIMEOUT_PRISMA_CODES.has(error.code)) return "timeout";
+    const cause = (error.meta as { driverAdapterError?: { cause?: AdapterErrorCause } } | undefined)
+      ?.driverAdapterError?.cause;
+    return cause === undefined ? undefined : failureOfAdapterCause(cause);
+  }
+  const { name, cause } = error as { name?: unknown; cause?: AdapterErrorCause };
+  if (name === "DriverAdapterError" && cause !== undefined) return failureOfAdapterCause(cause);
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === "string") {
+    if (UNREACHABLE_SOCKET_CODES.has(code)) return "unavailable";
+    const failure = failureOfSqlState(code);
+    if (failure !== undefined) return failure;
+  }
+  if (typeof message !== "string") return undefined;
+  if (message === POOL_WAIT_TIMED_OUT) return "busy";
+  return UNAVAILABLE_DRIVER_MESSAGES.has(message) ? "unavailable" : undefined;
 }
 
-/** ioredis gives up on a command after its retries, or at once on a closed connection. */
-function isRedisUnreachable(error: unknown): boolean {
-  return (
-    error instanceof MaxRetriesPerRequestError ||
-    (error instanceof Error && error.message === "Connection is closed.")
-  );
+interface AdapterErrorCause {
+  kind?: string;
+  /** The SQLSTATE, for errors PostgreSQL reported. */
+  originalCode?: string;
 }
 
-function databaseUnavailable(): ServiceUnavailableError {
-  return new ServiceUnavailableError({ database: ["is unavailable, try again shortly"] });
+/** P1001 can't reach the server, P1002 timed out reaching it, P1017 it closed the connection. */
+const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1017"]);
+/** P1008 an operation timed out, P2028 a transaction could not start or finish in time. */
+const TIMEOUT_PRISMA_CODES = new Set(["P1008", "P2028"]);
+
+/** The adapter's kinds for a server it could not reach or lost (see @prisma/adapter-pg). */
+const UNAVAILABLE_ADAPTER_KINDS = new Set([
+  "DatabaseNotReachable",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TooManyConnections",
+]);
+
+const UNREACHABLE_SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** pg-pool's error when no pooled connection came free within the connect timeout. */
+const POOL_WAIT_TIMED_OUT = "timeout exceeded when trying to connect";
+
+/** node-postgres's own errors (no SQLSTATE) for a connection that ended or never answered. */
+const UNAVAILABLE_DRIVER_MESSAGES = new Set([
+  "Connection terminated unexpectedly",
+  "Connection terminated due to connection timeout",
+  "Connection terminated",
+  "Query read timeout",
+  "Client has encountered a connection error and is not queryable",
+]);
+
+function failureOfAdapterCause(cause: AdapterErrorCause): DatabaseFailure | undefined {
+  if (UNAVAILABLE_ADAPTER_KINDS.has(cause.kind ?? "")) return "unavailable";
+  return cause.originalCode === undefined ? undefined : failureOfSqlState(cause.originalCode);
+}
+
+/**
+ * Class 08 connection exceptions; 57P01–57P03 (terminated by an administrator,
+ * crash or shutdown, starting up); 57014 canceled (the statement timeout);
+ * 53300 too many connections. 22021 and 22P05: text PostgreSQL cannot hold.
+ */
+function failureOfSqlState(sqlState: string): DatabaseFailure | undefined {
+  if (/^08[0-9A-Z]{3}$/.test(sqlState)) return "unavailable";
+  if (["57P01", "57P02", "57P03", "53300"].includes(sqlState)) return "unavailable";
+  if (sqlState === "57014") return "timeout";
+  if (sqlState === "22021" || sqlState === "22P05") return "text";
+  return undefined;
+}
+
+/** How long a client is told to wait before trying a database that is down or busy again. */
+const DATABASE_RETRY_AFTER_SECONDS = { unavailable: 5, busy: 1 } as const;
+
+function fromDatabaseFailure(failure: DatabaseFailure): AppError {
+  switch (failure) {
+    case "unavailable":
+    case "timeout":
+      return new ServiceUnavailableError(
+        { database: ["is unavailable, try again shortly"] },
+        DATABASE_RETRY_AFTER_SECONDS.unavailable,
+      );
+    case "busy":
+      return new ServiceUnavailableError(
+        { database: ["is busy, try again shortly"] },
+        DATABASE_RETRY_AFTER_SECONDS.busy,
+      );
+    case "text":
+      return new ValidationError({
+        request: ["contains a character that cannot be stored, such as NUL"],
+      });
+  }
 }
 
 /**
