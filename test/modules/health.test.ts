@@ -1,4 +1,7 @@
-import { startTestService } from "../support/service";
+import { capturingLogger } from "../support/logs";
+import { startOwnRedis } from "../support/own-redis";
+import { eventually } from "../support/realtime";
+import { ownRedisPrefix, startTestService, type TestService } from "../support/service";
 
 describe("health", () => {
   it("when PostgreSQL and Redis answer, then live and ready are 200", async () => {
@@ -34,4 +37,38 @@ describe("health", () => {
       }
     },
   );
+});
+
+describe("readiness logs", () => {
+  it("when a dependency stays down across probes, then no probe logs a failure and the change is logged once going down and once coming back", async () => {
+    const redis = await startOwnRedis();
+    const logs = capturingLogger("info");
+    let service: TestService | undefined;
+    try {
+      service = await startTestService({
+        env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: ownRedisPrefix("health") },
+        logger: logs.logger,
+      });
+      const ready = async () => (await fetch(`${service!.url}/health/ready`)).status;
+      expect(await ready()).toBe(200);
+
+      await redis.kill();
+      for (let probe = 0; probe < 3; probe++) expect(await ready()).toBe(503);
+      await redis.start();
+      await eventually("readiness is 200 again", async () => (await ready()) === 200, 30_000);
+
+      const lines = logs.lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+      const about = (msg: string) => lines.filter((line) => line.msg === msg);
+      expect(about("request failed")).toEqual([]);
+      expect(about("readiness: a dependency is not answering")).toEqual([
+        expect.objectContaining({ dependency: "redis", level: 40 }),
+      ]);
+      expect(about("readiness: a dependency answers again")).toEqual([
+        expect.objectContaining({ dependency: "redis", level: 30 }),
+      ]);
+    } finally {
+      await service?.stop();
+      await redis.destroy();
+    }
+  });
 });

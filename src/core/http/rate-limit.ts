@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from "express";
-import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { TooManyRequestsError } from "../errors/app-error";
 import type { Redis } from "../redis/redis";
 
@@ -16,7 +16,8 @@ export interface RateLimitRule {
 }
 
 /**
- * A fixed-window limit kept in Redis, so every instance counts together.
+ * A fixed-window limit kept in Redis, so every instance counts together
+ * (while Redis is away, each instance counts on its own: see redisLimiter).
  * Answers carry the IETF draft RateLimit headers; a refusal is a 429 with
  * Retry-After.
  */
@@ -33,8 +34,8 @@ export function rateLimit(
     try {
       result = await limiter.consume(key);
     } catch (rejection) {
-      // The limiter rejects with its result when the limit is spent, and with
-      // an Error when Redis fails; the latter goes to the error middleware.
+      // The limiter rejects with its result when the limit is spent; anything
+      // else is unexpected and goes to the error middleware.
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       setHeaders(res, rule, rejection);
       throw new TooManyRequestsError(rejection.msBeforeNext / 1000);
@@ -55,13 +56,20 @@ export function rateLimit(
   };
 }
 
-/** The counter behind a rule, for limits applied outside Express (socket handshakes). */
+/**
+ * The counter behind a rule, for limits applied outside Express (socket
+ * handshakes). When Redis cannot count (it is away, or too slow to answer
+ * within its command timeout), this instance counts in its own memory
+ * instead: the limit keeps holding, per instance, rather than refusing
+ * everyone or letting everyone through.
+ */
 export function redisLimiter(redis: Redis, rule: RateLimitRule): RateLimiterRedis {
+  const window = { points: rule.points, duration: rule.durationSeconds };
   return new RateLimiterRedis({
     storeClient: redis,
     keyPrefix: `rate:${rule.name}`,
-    points: rule.points,
-    duration: rule.durationSeconds,
+    ...window,
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix: `rate:${rule.name}`, ...window }),
   });
 }
 

@@ -6,7 +6,7 @@ import type { Container } from "../../container";
 import { clientAddressOf } from "../../core/http/client-address";
 import { redisLimiter } from "../../core/http/rate-limit";
 import { originPolicy } from "../../core/http/security";
-import type { Redis } from "../../core/redis/redis";
+import { duplicateRedis, type Redis } from "../../core/redis/redis";
 import type { Authenticator } from "../auth/authenticator";
 import { ipLimitKey } from "../auth/client-info";
 import { ArticleRooms } from "./article-rooms";
@@ -165,9 +165,11 @@ export function startRealtime(server: http.Server, container: Container): Realti
 }
 
 /**
- * The Redis clients the adapter uses: a duplicate of the service's client and
- * the duplicates the adapter makes of it in turn (a blocking stream read and a
- * subscriber), tracked so shutting down need not wait for the read to time out.
+ * The Redis clients the adapter uses: a connection of its own for the commands
+ * it sends while serving (appending to the stream, recovery sessions), bounded
+ * like every request's, and the background duplicates the adapter makes of it
+ * in turn (a blocking stream read and a subscriber), which wait for Redis
+ * instead. All are tracked so shutting down need not wait for the read to end.
  *
  * The adapter (0.3.1) sends some commands without handling their failure
  * (PUBLISH of ephemeral messages, SET of recovery sessions, SUBSCRIBE). While
@@ -194,7 +196,7 @@ function adapterClients(redis: Redis): { client: Redis; disconnectAll(): void } 
     return client;
   };
   return {
-    client: track(redis.duplicate()),
+    client: track(duplicateRedis(redis, "live-events", "requests")),
     disconnectAll: () => made.forEach((client) => client.disconnect()),
   };
 }
@@ -203,7 +205,10 @@ const UNHANDLED_BY_ADAPTER = ["publish", "spublish", "set", "subscribe", "ssubsc
 
 /**
  * Handshakes per client address and minute, counted in Redis across
- * instances. Resolves with the refusal's message, or undefined when admitted.
+ * instances, and by each instance on its own while Redis is away (so
+ * anonymous sockets still connect then; a token's session cannot be checked,
+ * so the handshake middleware refuses those with SERVICE_UNAVAILABLE).
+ * Resolves with the refusal's message, or undefined when admitted.
  */
 function handshakeLimit(
   redis: Redis,

@@ -1,5 +1,6 @@
 import { connectError, connectSocket, openSocket, useTwoInstances } from "../../support/realtime";
-import type { TestService } from "../../support/service";
+import { registerUser } from "../../support/auth";
+import { startTestService, type TestService } from "../../support/service";
 
 /** A polling handshake as a browser's first request makes it, from `forwardedFor` when given. */
 function pollingHandshake(service: TestService, forwardedFor?: string): Promise<Response> {
@@ -41,5 +42,32 @@ describe("socket handshakes per client address", () => {
       expect((await pollingHandshake(a, `2001:db8:1:2::${i}`)).status).toBe(200);
     }
     expect((await pollingHandshake(a, "2001:db8:1:2:ffff::9")).status).toBe(403);
+  });
+});
+
+describe("socket handshakes while Redis is away", () => {
+  it("when Redis cannot be reached, then anonymous sockets still connect, counted per instance, and one with a token is refused with SERVICE_UNAVAILABLE", async () => {
+    const reachable = await startTestService();
+    const away = await startTestService({
+      env: { REDIS_URL: "redis://127.0.0.1:1", SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: "3" },
+    });
+    try {
+      const { token } = await registerUser(reachable);
+
+      const refusal = await connectError(openSocket(away, { token }));
+      expect(refusal.data).toEqual({
+        code: "SERVICE_UNAVAILABLE",
+        message: "redis is unavailable, try again shortly",
+      });
+      (await connectSocket(away)).disconnect();
+      expect((await pollingHandshake(away)).status).toBe(200);
+
+      const refused = await pollingHandshake(away);
+      expect(refused.status).toBe(403);
+      const body = (await refused.json()) as { message: string };
+      expect(body.message).toMatch(/^too many connections from this address/);
+    } finally {
+      await Promise.all([reachable.stop(), away.stop()]);
+    }
   });
 });
