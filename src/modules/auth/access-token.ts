@@ -10,11 +10,13 @@ export interface AccessTokenSettings {
   ttlSeconds: number | undefined;
 }
 
-/** What a verified access token says about its bearer. */
+/**
+ * What a verified access token says about its bearer. Its `role` claim is
+ * left out on purpose: permission checks take the role from the session.
+ */
 export interface AccessClaims {
   userId: number;
   sessionId: string;
-  role: Role;
   expiresAt: Date;
 }
 
@@ -45,6 +47,7 @@ export class AccessTokens {
   sign(claims: {
     userId: number;
     sessionId: string;
+    /** For clients that read the token; the service never takes it from a token it is shown. */
     role: Role;
     /** When the session ends at the latest. */
     sessionExpiresAt: Date;
@@ -88,6 +91,6 @@ export class AccessTokens {
     ) {
       throw new AccessTokenError("invalid");
     }
-    return { userId, sessionId: sid, role: role as Role, expiresAt: new Date(exp * 1000) };
+    return { userId, sessionId: sid, expiresAt: new Date(exp * 1000) };
   }
 }

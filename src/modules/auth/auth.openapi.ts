@@ -1,10 +1,20 @@
 import type { ZodOpenApiPathsObject } from "zod-openapi";
 import { operation } from "../../core/openapi/operation";
 import { userResponse } from "../users/users.schemas";
-import { loginBody, refreshBody, sessionIdParams, sessionListResponse } from "./auth.schemas";
+import {
+  endSessionsBody,
+  loginBody,
+  refreshBody,
+  sessionIdParams,
+  sessionListResponse,
+} from "./auth.schemas";
 
 const tag = "User and authentication";
 const signedOut = { status: 204, description: "Signed out." } as const;
+
+/** What the session-ending operations say about REQUIRE_CURRENT_PASSWORD (docs/auth.md#re-authentication). */
+const reauthentication =
+  "With REQUIRE_CURRENT_PASSWORD=true (off by default) the body must carry `currentPassword`: missing is 422, wrong is 403 `currentPassword: is incorrect`, and wrong ones count as failed sign-ins, so the account's lockout (429) applies.";
 
 export const authPaths: ZodOpenApiPathsObject = {
   "/api/users/login": {
@@ -12,11 +22,12 @@ export const authPaths: ZodOpenApiPathsObject = {
       tag,
       summary: "Sign in",
       description:
-        "Wrong credentials give 401 `credentials: invalid`; repeated failures lock the account and IP for a while (429).",
+        "Wrong credentials give 401 `credentials: invalid`; repeated failures lock the account and IP for a while (429). Sign-ins are also counted per address (SIGN_INS_PER_IP_PER_HOUR; wrong credentials give their count back). 503 `server: is busy` when too many passwords are being checked at once.",
       access: "public",
       body: loginBody,
       success: { status: 200, description: "The user, signed in.", schema: userResponse },
-      errors: [401, 429],
+      errors: [401, 403, 503],
+      limited: true,
     }),
   },
   "/api/users/refresh": {
@@ -39,8 +50,11 @@ export const authPaths: ZodOpenApiPathsObject = {
     post: operation({
       tag,
       summary: "End all your sessions",
+      description: reauthentication,
       access: "required",
+      body: endSessionsBody,
       success: signedOut,
+      errors: [403, 429, 503],
     }),
   },
   "/api/user/sessions": {
@@ -55,10 +69,12 @@ export const authPaths: ZodOpenApiPathsObject = {
     delete: operation({
       tag,
       summary: "End one of your sessions",
+      description: `Ending this request's own session needs nothing more; ending another one: ${reauthentication}`,
       access: "required",
       params: sessionIdParams,
+      body: endSessionsBody,
       success: { status: 204, description: "Ended." },
-      errors: [404],
+      errors: [403, 404, 429, 503],
     }),
   },
 };

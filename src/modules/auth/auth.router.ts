@@ -3,7 +3,7 @@ import { UnauthenticatedError } from "../../core/errors/app-error";
 import { respond } from "../../core/http/respond";
 import { parseInput } from "../../core/http/validate";
 import { type AccessRules, requirePrincipal } from "./access";
-import { loginBody, refreshBody, sessionIdParams } from "./auth.schemas";
+import { endSessionsBody, loginBody, refreshBody, sessionIdParams } from "./auth.schemas";
 import type { AuthService, SessionView } from "./auth.service";
 import { clientInfoOf } from "./client-info";
 import type { CredentialTransport } from "./credential-transport";
@@ -13,13 +13,21 @@ interface AuthRouterDeps {
   access: AccessRules;
   credentials: CredentialTransport;
   refreshLimit: RequestHandler;
+  /** Sign-ins per client address; one refused for wrong credentials gives its point back. */
+  signInLimit: RequestHandler;
 }
 
 /** Sign-in, token refresh, sign-out and the user's list of sessions. */
-export function authRouter({ auth, access, credentials, refreshLimit }: AuthRouterDeps): Router {
+export function authRouter({
+  auth,
+  access,
+  credentials,
+  refreshLimit,
+  signInLimit,
+}: AuthRouterDeps): Router {
   const router = Router();
 
-  router.post("/users/login", access.public, async (req, res) => {
+  router.post("/users/login", access.public, signInLimit, async (req, res) => {
     const { user } = parseInput(loginBody, req.body);
     credentials.sendSignedIn(res, await auth.login(user, clientInfoOf(req)));
   });
@@ -38,7 +46,11 @@ export function authRouter({ auth, access, credentials, refreshLimit }: AuthRout
   });
 
   router.post("/users/logout-all", access.requireAuth, async (req, res) => {
-    await auth.endSessions(requirePrincipal(req).userId);
+    const { currentPassword } = parseInput(endSessionsBody, req.body);
+    await auth.signOutEverywhere(requirePrincipal(req), {
+      currentPassword,
+      client: clientInfoOf(req),
+    });
     credentials.clearCookie(res);
     respond.noContent(res);
   });
@@ -50,7 +62,11 @@ export function authRouter({ auth, access, credentials, refreshLimit }: AuthRout
 
   router.delete("/user/sessions/:id", access.requireAuth, async (req, res) => {
     const { id } = parseInput(sessionIdParams, req.params);
-    await auth.endSession(requirePrincipal(req), id);
+    const { currentPassword } = parseInput(endSessionsBody, req.body);
+    await auth.endSession(requirePrincipal(req), id, {
+      currentPassword,
+      client: clientInfoOf(req),
+    });
     respond.noContent(res);
   });
 

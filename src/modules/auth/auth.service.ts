@@ -3,6 +3,7 @@ import {
   UnauthenticatedError,
   NotFoundError,
   ForbiddenError,
+  ValidationError,
 } from "../../core/errors/app-error";
 import type { Database } from "../../core/database/prisma";
 import type { Logger } from "../../core/logging/logger";
@@ -10,9 +11,11 @@ import type { User } from "../../generated/prisma/client";
 import type { AccessTokens } from "./access-token";
 import { ipLimitKey } from "./client-info";
 import type { Principal } from "./authenticator";
+import { PasswordHashingBusyError } from "./hashing-queue";
 import type { LoginThrottle } from "./login-throttle";
 import type { PasswordHasher } from "./password-hasher";
 import type { ClientInfo, Session, SessionStore } from "./session-store";
+import { unusableToken } from "./token-problems";
 
 export interface SignedIn {
   user: User;
@@ -26,6 +29,16 @@ export interface Credentials {
   password: string;
 }
 
+/**
+ * What a caller offers to prove it is still the account's owner before a
+ * sensitive change: the current password (when the setting asks for it) and
+ * where the request came from (for the lockouts).
+ */
+export interface Reauthentication {
+  currentPassword: string | undefined;
+  client: ClientInfo;
+}
+
 export interface SessionView extends Session {
   current: boolean;
 }
@@ -37,6 +50,8 @@ interface AuthServiceDeps {
   tokens: AccessTokens;
   sessions: SessionStore;
   throttle: LoginThrottle;
+  /** REQUIRE_CURRENT_PASSWORD: password and email changes, and ending other sessions, need it. */
+  requireCurrentPassword: boolean;
 }
 
 /**
@@ -51,23 +66,11 @@ export class AuthService {
    * or not the email exists, behind per-account and per-IP lockouts.
    */
   async login(credentials: Credentials, client: ClientInfo): Promise<SignedIn> {
-    const { db, hasher, throttle, logger } = this.deps;
-    const ipKey = ipLimitKey(client.ip);
-    const admission = await throttle.admit(credentials.email, ipKey);
-    if (!admission.admitted) {
-      logger.warn({ event: "auth.login_locked", ip: client.ip }, "sign-in refused while locked");
-      throw new TooManyRequestsError(
-        admission.retryAfterSeconds,
-        "login",
-        "is temporarily locked after too many failed attempts",
-      );
-    }
-
-    const user = await db.user.findUnique({ where: { email: credentials.email } });
-    const valid =
-      user === null
-        ? (await hasher.verifyDecoy(credentials.password), false)
-        : await hasher.verify(user.passwordHash, credentials.password);
+    const { db, logger } = this.deps;
+    const { user, valid } = await this.checkPassword(credentials.email, credentials.password, {
+      client,
+      findUser: () => db.user.findUnique({ where: { email: credentials.email } }),
+    });
     if (user === null || !valid) {
       logger.info(
         { event: "auth.login_failed", userId: user?.id, ip: client.ip },
@@ -76,18 +79,8 @@ export class AuthService {
       throw new UnauthenticatedError("credentials", "invalid");
     }
 
-    await throttle.succeeded(credentials.email, ipKey);
     if (user.status === "BANNED") throw new ForbiddenError("user", "is banned");
-    let passwordHash = user.passwordHash;
-    if (hasher.needsRehash(passwordHash)) {
-      const upgraded = await hasher.hash(credentials.password);
-      // Only over the hash just verified: a password changed meanwhile must stand.
-      const { count } = await db.user.updateMany({
-        where: { id: user.id, passwordHash },
-        data: { passwordHash: upgraded },
-      });
-      if (count === 1) passwordHash = upgraded;
-    }
+    const passwordHash = await this.upgradedHash(user, credentials.password);
 
     const session = await this.startSession(user, client);
     // A password change, ban or role change that committed while the password
@@ -107,11 +100,97 @@ export class AuthService {
     return { user: current, ...session };
   }
 
+  /**
+   * With REQUIRE_CURRENT_PASSWORD, the caller proves again that it knows the
+   * password before a change that would let a stolen token keep the account
+   * (a new password or email, ending other sessions). The check goes through
+   * the sign-in lockouts: a wrong password counts as a failed sign-in, and a
+   * locked account or address is refused. Without the setting it asks nothing.
+   */
+  async reauthenticate(principal: Principal, proof: Reauthentication): Promise<void> {
+    if (!this.deps.requireCurrentPassword) return;
+    if (proof.currentPassword === undefined) {
+      throw new ValidationError({ currentPassword: ["is required for this change"] });
+    }
+    const user = await this.deps.db.user.findUnique({ where: { id: principal.userId } });
+    if (user === null || user.status !== "ACTIVE") throw unusableToken("revoked");
+    const { valid } = await this.checkPassword(user.email, proof.currentPassword, {
+      client: proof.client,
+      findUser: () => Promise.resolve(user),
+    });
+    if (!valid) {
+      this.deps.logger.info(
+        { event: "auth.reauthentication_failed", userId: user.id, ip: proof.client.ip },
+        "re-authentication failed",
+      );
+      // Not 401: the caller's token is fine, and a front end answers 401 by signing out.
+      throw new ForbiddenError("currentPassword", "is incorrect");
+    }
+  }
+
+  /**
+   * One password check behind the lockouts. The attempt counts as a failure
+   * for the account and the address until the password proves right. The
+   * hashing-queue place is taken first, so a busy answer (503) never counts
+   * as a failed guess.
+   */
+  private async checkPassword(
+    email: string,
+    password: string,
+    { client, findUser }: { client: ClientInfo; findUser: () => Promise<User | null> },
+  ): Promise<{ user: User | null; valid: boolean }> {
+    const { hasher, throttle, logger } = this.deps;
+    const ipKey = ipLimitKey(client.ip);
+    const place = hasher.reserve();
+    try {
+      const admission = await throttle.admit(email, ipKey);
+      if (!admission.admitted) {
+        logger.warn({ event: "auth.login_locked", ip: client.ip }, "sign-in refused while locked");
+        throw new TooManyRequestsError(
+          admission.retryAfterSeconds,
+          "login",
+          "is temporarily locked after too many failed attempts",
+        );
+      }
+      const user = await findUser();
+      const valid =
+        user === null
+          ? (await hasher.verifyDecoy(password, place), false)
+          : await hasher.verify(user.passwordHash, password, place);
+      if (valid) await throttle.succeeded(email, ipKey);
+      return { user, valid };
+    } finally {
+      place.leave();
+    }
+  }
+
+  /**
+   * The stored hash, upgraded first if it was made with other parameters than
+   * today's: only over the hash just verified (a password changed meanwhile
+   * stands), and not while hashing is busy (the next sign-in upgrades it).
+   */
+  private async upgradedHash(user: User, password: string): Promise<string> {
+    const { db, hasher } = this.deps;
+    if (!hasher.needsRehash(user.passwordHash)) return user.passwordHash;
+    let upgraded: string;
+    try {
+      upgraded = await hasher.hash(password);
+    } catch (error) {
+      if (error instanceof PasswordHashingBusyError) return user.passwordHash;
+      throw error;
+    }
+    const { count } = await db.user.updateMany({
+      where: { id: user.id, passwordHash: user.passwordHash },
+      data: { passwordHash: upgraded },
+    });
+    return count === 1 ? upgraded : user.passwordHash;
+  }
+
   async startSession(
     user: Pick<User, "id" | "role">,
     client: ClientInfo,
   ): Promise<{ sessionId: string; accessToken: string; refreshToken: string }> {
-    const { sessionId, refreshToken, expiresAt } = await this.deps.sessions.create(user.id, client);
+    const { sessionId, refreshToken, expiresAt } = await this.deps.sessions.create(user, client);
     const accessToken = await this.deps.tokens.sign({
       userId: user.id,
       sessionId,
@@ -179,7 +258,19 @@ export class AuthService {
     return sessions.map((session) => ({ ...session, current: session.id === principal.sessionId }));
   }
 
-  async endSession(principal: Principal, sessionId: string): Promise<void> {
+  /** Logout-all: ends every session of the caller, this one included. */
+  async signOutEverywhere(principal: Principal, proof: Reauthentication): Promise<void> {
+    await this.reauthenticate(principal, proof);
+    await this.endSessions(principal.userId);
+  }
+
+  /** Ends one of the caller's sessions; another than this one only after re-authentication. */
+  async endSession(
+    principal: Principal,
+    sessionId: string,
+    proof: Reauthentication,
+  ): Promise<void> {
+    if (sessionId !== principal.sessionId) await this.reauthenticate(principal, proof);
     if (!(await this.deps.sessions.revoke(principal.userId, sessionId))) {
       throw new NotFoundError("session");
     }

@@ -7,6 +7,7 @@ import type { TokenProblem } from "./token-problems";
 /** Who is calling: established from a verified access token whose session is still live. */
 export interface Principal {
   userId: number;
+  /** The role the session holds (what permission checks use). */
   role: Role;
   sessionId: string;
   /** The access token as presented; RealWorld echoes it in the user body. */
@@ -54,12 +55,13 @@ export class Authenticator {
       if (error instanceof AccessTokenError) throw new AuthenticationError(error.problem);
       throw error;
     }
-    if (!(await this.sessions.isActive(claims.sessionId, claims.userId))) {
-      throw new AuthenticationError("revoked");
-    }
+    // The role comes from the live session, never from the token: a token is
+    // only as good as its signing key, and a session's role is the server's.
+    const role = await this.sessions.use(claims.sessionId, claims.userId);
+    if (role === undefined) throw new AuthenticationError("revoked");
     return {
       userId: claims.userId,
-      role: claims.role,
+      role,
       sessionId: claims.sessionId,
       token,
       expiresAt: claims.expiresAt,

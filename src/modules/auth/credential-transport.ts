@@ -1,5 +1,5 @@
 import { parse } from "cookie";
-import type { Request, Response } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import { UnsupportedMediaTypeError } from "../../core/errors/app-error";
 import { respond } from "../../core/http/respond";
 import { userBody } from "../users/user.mapper";
@@ -14,6 +14,24 @@ export interface RefreshCookieSettings {
 const COOKIE_NAME = "__Secure-conduit-refresh";
 /** Sent only to the endpoints that use it: refresh and the logouts. */
 const COOKIE_PATH = "/api/users";
+
+/**
+ * Every answer to a request that carries credentials (an Authorization header
+ * or the refresh cookie) is `Cache-Control: no-store`, errors included: what
+ * it says is the caller's alone, and no browser or proxy cache may keep it.
+ * Set first, so every later handler and the error responder answer with it;
+ * anonymous requests are left to their routes.
+ */
+export const noStoreWhenCredentialed: RequestHandler = (req, res, next) => {
+  const cookies = req.get("cookie");
+  if (
+    (req.get("authorization") ?? "").trim() !== "" ||
+    (cookies !== undefined && parse(cookies)[COOKIE_NAME] !== undefined)
+  ) {
+    res.setHeader("Cache-Control", "no-store");
+  }
+  next();
+};
 
 /**
  * How credentials travel. By default both tokens are in the response body.

@@ -22,6 +22,15 @@ export const passwordSchema = stringType
   });
 
 /**
+ * A password presented to be checked (sign-in, re-authentication) rather than
+ * set: no policy, since one set under an older policy must still work; the
+ * cap only keeps hashing requests small.
+ */
+export const presentedPasswordSchema = stringType
+  .min(1, { message: BLANK, abort: true })
+  .max(1_024, "is too long (maximum is 1024 characters)");
+
+/**
  * The most common passwords, from zxcvbn-ts's frequency list (about 18,000 of
  * its entries are long enough to pass the length rule). Compared in lower case,
  * so "Password1" is refused along with "password1".

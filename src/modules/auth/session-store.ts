@@ -1,4 +1,6 @@
 import type { Redis } from "../../core/redis/redis";
+import type { Role } from "../../generated/prisma/client";
+import { ROLES } from "./permissions";
 import {
   formatRefreshToken,
   hashSecret,
@@ -115,12 +117,14 @@ return {'invalid'}
 
 /**
  * The per-request check, one round trip: the session is live and belongs to
- * this user. Using it counts as activity, so the idle clock restarts, at most
- * once per TOUCH_INTERVAL_MS to keep the check a read nearly always, and
- * never past the session's absolute end.
+ * this user, and what role it holds. Using it counts as activity, so the idle
+ * clock restarts, at most once per TOUCH_INTERVAL_MS to keep the check a read
+ * nearly always, and never past the session's absolute end.
+ * Returns 0 for no live session, else the role ('' for a session from before
+ * sessions held one).
  */
 const TOUCH_SCRIPT = `
-local s = redis.call('HMGET', KEYS[1], 'userId', 'lastUsedAt', 'expiresAt')
+local s = redis.call('HMGET', KEYS[1], 'userId', 'lastUsedAt', 'expiresAt', 'role')
 if s[1] ~= ARGV[1] or not s[2] or not s[3] then return 0 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -132,7 +136,7 @@ if now - tonumber(s[2]) >= tonumber(ARGV[2]) then
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
-return 1
+return s[4] or ''
 `;
 const TOUCH_INTERVAL_MS = 60_000;
 const TOUCH_COMMAND = "conduitTouchSession";
@@ -143,7 +147,14 @@ type TouchCommand = (
   userId: number,
   touchIntervalMs: number,
   idleTtlMs: number,
-) => Promise<number>;
+) => Promise<number | string>;
+
+/**
+ * Sessions started before sessions held their role carry none; they get the
+ * least privilege until the user signs in again, never the role their token names.
+ */
+const ROLE_OF_OLDER_SESSIONS: Role = "USER";
+const ROLES_HELD: ReadonlySet<string> = new Set(ROLES);
 
 const SESSION_FIELDS = [
   "userId",
@@ -168,9 +179,13 @@ export class SessionStore {
     this.touch = commands[TOUCH_COMMAND].bind(redis);
   }
 
-  /** Starts a session and returns its first refresh token and its absolute end. */
+  /**
+   * Starts a session and returns its first refresh token and its absolute end.
+   * The session holds the user's role, which is what permission checks use; a
+   * role change ends the user's sessions, so it never goes stale.
+   */
   async create(
-    userId: number,
+    { id: userId, role }: { id: number; role: Role },
     client: ClientInfo,
   ): Promise<{ sessionId: string; refreshToken: string; expiresAt: Date }> {
     const now = Date.now();
@@ -182,6 +197,7 @@ export class SessionStore {
       .multi()
       .hset(key, {
         userId,
+        role,
         createdAt: now,
         lastUsedAt: now,
         expiresAt,
@@ -205,20 +221,30 @@ export class SessionStore {
   /**
    * The per-request revocation check, one round trip: the session is live and
    * belongs to this user (so a token naming someone else's session is refused).
-   * A request counts as use of the session, which restarts its idle clock; a
-   * check made on the client's behalf without its doing anything (an open
-   * socket's periodic sweep) passes `{ use: false }`.
+   * Answers the role the session holds, or undefined when there is no such
+   * live session. The request counts as use of the session, which restarts
+   * its idle clock.
    */
-  async isActive(sessionId: string, userId: number, { use = true } = {}): Promise<boolean> {
-    if (!use) return (await this.redis.hget(sessionKey(sessionId), "userId")) === String(userId);
-    const live = await this.touch(
+  async use(sessionId: string, userId: number): Promise<Role | undefined> {
+    const reply = await this.touch(
       sessionKey(sessionId),
       usedKey(sessionId),
       userId,
       TOUCH_INTERVAL_MS,
       this.lifetimes.idleTtlSeconds * 1000,
     );
-    return live === 1;
+    if (typeof reply !== "string") return undefined;
+    return ROLES_HELD.has(reply) ? (reply as Role) : ROLE_OF_OLDER_SESSIONS;
+  }
+
+  /**
+   * Whether the session is live and this user's. A check made on the client's
+   * behalf without its doing anything (an open socket's periodic sweep)
+   * passes `{ use: false }`, so it does not keep the session alive.
+   */
+  async isActive(sessionId: string, userId: number, { use = true } = {}): Promise<boolean> {
+    if (use) return (await this.use(sessionId, userId)) !== undefined;
+    return (await this.redis.hget(sessionKey(sessionId), "userId")) === String(userId);
   }
 
   async rotate(presented: string): Promise<Rotation> {

@@ -24,7 +24,6 @@ export function notificationsRouter({
   router.get("/notifications", access.requireAuth, async (req, res) => {
     const { limit, cursor } = parseInput(listQuery, req.query);
     const page = await notifications.list(requirePrincipal(req).userId, { limit, cursor });
-    res.setHeader("Cache-Control", "private, no-cache");
     respond.ok(res, { ...page, notifications: page.notifications.map(notificationView) });
   });
 

@@ -7,7 +7,7 @@ import {
   requiredLine,
   stringType,
 } from "../../core/validation/text";
-import { passwordSchema } from "../auth/password-policy";
+import { passwordSchema, presentedPasswordSchema } from "../auth/password-policy";
 
 export const USERNAME_MAX = 40;
 const EMAIL_MAX = 254;
@@ -33,7 +33,11 @@ export const registerBody = z.object({
   user: envelopeContent({ username: usernameSchema, email: emailSchema, password: passwordSchema }),
 });
 
-/** Any subset of the fields; `bio` and `image` are cleared with null or "". */
+/**
+ * Any subset of the fields; `bio` and `image` are cleared with null or "".
+ * `currentPassword` changes nothing: it is the proof a password or email
+ * change needs when the service requires re-authentication.
+ */
 export const updateUserBody = z.object({
   user: envelopeContent({
     email: emailSchema.optional(),
@@ -41,9 +45,15 @@ export const updateUserBody = z.object({
     password: passwordSchema.optional(),
     bio: clearableText(BIO_MAX).optional(),
     image: clearableHttpUrl(IMAGE_URL_MAX).optional(),
-  }).refine((user) => Object.values(user).some((value) => value !== undefined), {
-    message: "must change at least one of email, username, password, bio or image",
-  }),
+    currentPassword: presentedPasswordSchema.optional().meta({
+      description:
+        "The current password. Required to change `email` or `password` when the service runs with REQUIRE_CURRENT_PASSWORD=true (off by default, since RealWorld front ends send none); ignored otherwise.",
+    }),
+  }).refine(
+    ({ currentPassword, ...changes }) =>
+      Object.values(changes).some((value) => value !== undefined),
+    { message: "must change at least one of email, username, password, bio or image" },
+  ),
 });
 
 export type RegisterInput = z.output<typeof registerBody>["user"];

@@ -9,6 +9,12 @@ import type { PasswordPolicy } from "../auth/password-policy";
 import type { ClientInfo } from "../auth/session-store";
 import type { RegisterInput, UserChanges } from "./users.schemas";
 
+/** Changes that take over an account if made with a stolen token; each is limited per user. */
+export type SensitiveChange = "password" | "email";
+
+/** Counts one such change against the caller's allowance; throws (429) when it is spent. */
+export type CountChange = (change: SensitiveChange) => Promise<void>;
+
 interface UsersServiceDeps {
   db: Database;
   hasher: PasswordHasher;
@@ -41,14 +47,28 @@ export class UsersService {
   }
 
   /**
-   * Applies the changes. A new password ends every other session of the user,
-   * so whoever else held one is signed out; the caller's session goes on.
+   * Applies the changes. A new password or email is counted against the
+   * caller's allowance for such changes (whether or not the email turns out
+   * taken, so probing for registered emails is limited too) and, with
+   * REQUIRE_CURRENT_PASSWORD, needs the current password. A new password ends
+   * every other session of the user, so whoever else held one is signed out;
+   * the caller's session goes on.
    */
-  async update(principal: Principal, changes: UserChanges): Promise<User> {
+  async update(
+    principal: Principal,
+    changes: UserChanges,
+    { client, countChange }: { client: ClientInfo; countChange: CountChange },
+  ): Promise<User> {
     const { db, hasher, passwords, auth } = this.deps;
-    const { password, ...rest } = changes;
+    const { password, currentPassword, ...rest } = changes;
     if (password !== undefined) passwords.assertAcceptable(password);
-    await this.current(principal);
+    const before = await this.current(principal);
+    const sensitive: SensitiveChange[] = [];
+    if (password !== undefined) sensitive.push("password");
+    if (rest.email !== undefined && rest.email !== before.email) sensitive.push("email");
+    for (const field of sensitive) await countChange(field);
+    if (sensitive.length > 0) await auth.reauthenticate(principal, { currentPassword, client });
+
     const passwordHash = password === undefined ? undefined : await hasher.hash(password);
     const user = await this.explainingConflicts({ ...rest, exceptUserId: principal.userId }, () =>
       db.user.update({ where: { id: principal.userId }, data: { ...rest, passwordHash } }),
