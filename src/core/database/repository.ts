@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { Prisma } from "../../generated/prisma/client";
 import { uniqueFieldOf } from "../errors/to-app-error";
 import type { OffsetPage } from "../validation/paging";
@@ -20,9 +21,30 @@ export abstract class Repository {
   }
 }
 
+/** A last statement for every transaction of the current request (see `joinEveryTransaction`). */
+export type TransactionMember = (tx: Transaction) => Promise<void>;
+
+const members = new AsyncLocalStorage<TransactionMember>();
+
+/**
+ * Runs `run` so that every transaction it starts through `inTransaction` ends
+ * with `member`, which commits or rolls back with the transaction's writes.
+ * An idempotency key is marked as used this way, in the same commit as the
+ * write it guards.
+ */
+export function joinEveryTransaction<T>(member: TransactionMember, run: () => T): T {
+  return members.run(member, run);
+}
+
 /** Runs `work` in one transaction: every write in it commits or none does. */
 export function inTransaction<T>(db: Database, work: (tx: Transaction) => Promise<T>): Promise<T> {
-  return db.$transaction(work);
+  const member = members.getStore();
+  if (member === undefined) return db.$transaction(work);
+  return db.$transaction(async (tx) => {
+    const result = await work(tx);
+    await member(tx);
+    return result;
+  });
 }
 
 /** A unique constraint on `field` (camelCase, as in the schema) refused the write. */

@@ -22,9 +22,10 @@ export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
   return cors({
     origin: anyOrigin ? "*" : (origin, callback) => callback(null, allowed(origin)),
     methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-    allowedHeaders: ["Authorization", "Content-Type", REQUEST_ID_HEADER],
+    allowedHeaders: ["Authorization", "Content-Type", REQUEST_ID_HEADER, "Idempotency-Key"],
     exposedHeaders: [
       REQUEST_ID_HEADER,
+      "Idempotent-Replayed",
       "Retry-After",
       "RateLimit",
       "RateLimit-Policy",

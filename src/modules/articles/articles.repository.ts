@@ -76,7 +76,13 @@ function articleSelect(viewerId: number | undefined) {
   } satisfies Prisma.ArticleSelect;
 }
 
+/** The whole article, body included, as `viewerId` sees it. */
+function articleWithBodySelect(viewerId: number | undefined) {
+  return { ...articleSelect(viewerId), body: true } satisfies Prisma.ArticleSelect;
+}
+
 type SummaryRow = Prisma.ArticleGetPayload<{ select: ReturnType<typeof articleSelect> }>;
+type RecordRow = Prisma.ArticleGetPayload<{ select: ReturnType<typeof articleWithBodySelect> }>;
 
 function toSummary({ tags, favorites, author, ...article }: SummaryRow): ArticleSummary {
   return {
@@ -85,6 +91,10 @@ function toSummary({ tags, favorites, author, ...article }: SummaryRow): Article
     favorited: (favorites?.length ?? 0) > 0,
     author: toProfileRecord(author),
   };
+}
+
+function toRecord(row: RecordRow): ArticleRecord {
+  return { ...toSummary(row), body: row.body };
 }
 
 export class ArticlesRepository extends Repository {
@@ -108,16 +118,18 @@ export class ArticlesRepository extends Repository {
     );
   }
 
-  /** By slug, or by id (for reading back what a write just changed, whose slug may change). */
+  /**
+   * By slug, or by id (whose slug may change meanwhile). Inside a write's
+   * transaction when `tx` is given, so the write can answer with what it
+   * wrote without another round trip after its commit.
+   */
   async find(
     where: { slug: string } | { id: number },
     viewerId?: number,
+    tx: Transaction = this.db,
   ): Promise<ArticleRecord | null> {
-    const row = await this.db.article.findUnique({
-      where,
-      select: { ...articleSelect(viewerId), body: true },
-    });
-    return row === null ? null : { ...toSummary(row), body: row.body };
+    const row = await tx.article.findUnique({ where, select: articleWithBodySelect(viewerId) });
+    return row === null ? null : toRecord(row);
   }
 
   /** Which of these articles still exist. */
@@ -157,17 +169,25 @@ export class ArticlesRepository extends Repository {
     return (await this.db.article.count({ where: { slug } })) > 0;
   }
 
-  async create(tx: Transaction, article: NewArticle): Promise<ArticleRef> {
+  /** The new article as its author sees it, read in the transaction that wrote it. */
+  async create(tx: Transaction, article: NewArticle): Promise<ArticleRecord> {
     const { tagIds, ...fields } = article;
-    return tx.article.create({
+    const row = await tx.article.create({
       data: { ...fields, tags: { create: tagIds.map((tagId) => ({ tagId })) } },
-      select: { id: true, slug: true, authorId: true },
+      select: articleWithBodySelect(article.authorId),
     });
+    return toRecord(row);
   }
 
-  async update(tx: Transaction, id: number, changes: ArticleChanges): Promise<ArticleRef> {
+  /** The changed article as `viewerId` sees it, read in the transaction that changed it. */
+  async update(
+    tx: Transaction,
+    id: number,
+    changes: ArticleChanges,
+    viewerId: number,
+  ): Promise<ArticleRecord> {
     const { tagIds, ...fields } = changes;
-    return tx.article.update({
+    const row = await tx.article.update({
       where: { id },
       data: {
         ...fields,
@@ -175,8 +195,9 @@ export class ArticlesRepository extends Repository {
           ? {}
           : { tags: { deleteMany: {}, create: tagIds.map((tagId) => ({ tagId })) } }),
       },
-      select: { id: true, slug: true, authorId: true },
+      select: articleWithBodySelect(viewerId),
     });
+    return toRecord(row);
   }
 
   /** Its comments, favorites, tag links and notifications go with it (foreign-key cascades). */

@@ -1,5 +1,5 @@
 import type { Database } from "../../core/database/prisma";
-import { inTransaction, isUniqueViolation } from "../../core/database/repository";
+import { inTransaction, isUniqueViolation, type Transaction } from "../../core/database/repository";
 import {
   ForbiddenError,
   NotFoundError,
@@ -67,9 +67,17 @@ export class ArticlesService {
     return this.found(await this.deps.articles.find({ slug }, viewerId));
   }
 
-  /** Reads back an article a write has just changed, by id: its slug may have changed meanwhile. */
+  /** By id, for readers that hold an id whose slug may have changed since (live events). */
   async getById(id: number, viewerId?: number): Promise<ArticleRecord> {
     return this.found(await this.deps.articles.find({ id }, viewerId));
+  }
+
+  /**
+   * The article as a write's own transaction sees it, for the write's answer:
+   * an answer read after the commit could fail although the write is done.
+   */
+  async readInTransaction(tx: Transaction, id: number, viewerId: number): Promise<ArticleRecord> {
+    return this.found(await this.deps.articles.find({ id }, viewerId, tx));
   }
 
   /** Which of these articles still exist. */
@@ -100,8 +108,11 @@ export class ArticlesService {
         }),
       ),
     );
-    events.publish({ type: "article.created", article });
-    return this.getById(article.id, author.id);
+    events.publish({
+      type: "article.created",
+      article: { id: article.id, slug: article.slug, authorId: author.id },
+    });
+    return article;
   }
 
   /**
@@ -130,12 +141,17 @@ export class ArticlesService {
         if (locked === null) throw new NotFoundError("article");
         const reslug =
           fields.title !== undefined && fields.title !== locked.title && base !== locked.slug;
-        const updated = await articles.update(tx, current.id, {
-          ...fields,
-          ...(reslug ? { slug: newSlug } : {}),
-          updatedAt: new Date(Math.max(Date.now(), locked.updatedAt.getTime() + 1)),
-          tagIds: tagList === undefined ? undefined : await tags.idsFor(tx, tagList),
-        });
+        const updated = await articles.update(
+          tx,
+          current.id,
+          {
+            ...fields,
+            ...(reslug ? { slug: newSlug } : {}),
+            updatedAt: new Date(Math.max(Date.now(), locked.updatedAt.getTime() + 1)),
+            tagIds: tagList === undefined ? undefined : await tags.idsFor(tx, tagList),
+          },
+          actor.id,
+        );
         await moderation.record(tx, actor, "update", {
           type: "article",
           id: current.id,
@@ -149,8 +165,12 @@ export class ArticlesService {
         return { article: updated, previousSlug: locked.slug };
       }),
     );
-    events.publish({ type: "article.updated", article, previousSlug });
-    return this.getById(article.id, actor.id);
+    events.publish({
+      type: "article.updated",
+      article: { id: article.id, slug: article.slug, authorId: current.authorId },
+      previousSlug,
+    });
+    return article;
   }
 
   /** Deleting someone else's article is moderation and is audited in the same transaction. */
