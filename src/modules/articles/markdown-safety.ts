@@ -19,6 +19,8 @@ export interface MarkdownSafetyOptions {
    */
   timeoutMs: number;
   maxThreads: number;
+  /** How long threads stay without a body to check before they stop (default 30 s). */
+  idleStopMs?: number;
 }
 
 /**
@@ -27,6 +29,9 @@ export interface MarkdownSafetyOptions {
  * machine is too loaded to finish it, which says nothing about the body.
  */
 const wallClockLimitMs = (timeoutMs: number) => Math.max(10 * timeoutMs, 30_000);
+
+/** Threads stop after this long without a body to check; the next body starts them again, all together. */
+const IDLE_THREADS_STOP_AFTER_MS = 30_000;
 
 /** /proc counts CPU time in ticks of 10 ms; reading it more often than this learns nothing. */
 const MIN_POLL_MS = 20;
@@ -47,10 +52,29 @@ export class MarkdownSafety {
   private pool: Piscina<MarkdownTask, MarkdownCheck> | undefined;
   /** Settles once a thread has answered a trivial task, i.e. is running. */
   private warm: Promise<unknown> | undefined;
+  /** Checks in progress, and the timer that stops the threads once there are none for a while. */
+  private checking = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: MarkdownSafetyOptions) {}
 
   async check(markdown: string): Promise<MarkdownVerdict> {
+    this.checking += 1;
+    clearTimeout(this.idleTimer);
+    try {
+      return await this.checkOnThread(markdown);
+    } finally {
+      this.checking -= 1;
+      // Each thread is a V8 isolate holding about 70 MB: idle, they are given back.
+      if (this.checking === 0) {
+        const idleMs = this.options.idleStopMs ?? IDLE_THREADS_STOP_AFTER_MS;
+        this.idleTimer = setTimeout(() => void this.close(), idleMs);
+        this.idleTimer.unref();
+      }
+    }
+  }
+
+  private async checkOnThread(markdown: string): Promise<MarkdownVerdict> {
     const pool = this.workers();
     // Starting a thread (loading the parser) is not the body's fault.
     this.warm ??= pool.run({ markdown: "" }).catch((error: unknown) => {
@@ -105,10 +129,18 @@ export class MarkdownSafety {
     }
   }
 
+  /** Threads running now (0 when idle for long enough). */
+  get threadCount(): number {
+    return this.pool?.threads.length ?? 0;
+  }
+
   async close(): Promise<void> {
-    await this.pool?.destroy();
+    clearTimeout(this.idleTimer);
+    // Forgotten first, so a check that starts meanwhile makes (and warms) a new pool.
+    const pool = this.pool;
     this.pool = undefined;
     this.warm = undefined;
+    await pool?.destroy();
   }
 
   private workers(): Piscina<MarkdownTask, MarkdownCheck> {

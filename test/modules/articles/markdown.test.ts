@@ -437,6 +437,23 @@ describe("MarkdownSafety", () => {
     expect(longestGap).toBeLessThan(1_000);
   }, 60_000);
 
+  it("when no body has been checked for a while, then the threads stop (each holds tens of MB) and the next body starts them again", async () => {
+    const idle = new MarkdownSafety({ timeoutMs: 2_000, maxThreads: 2, idleStopMs: 200 });
+    try {
+      expect(await idle.check("*first*")).toEqual({ ok: true, markdown: "*first*" });
+      expect(idle.threadCount).toBe(2);
+      const deadline = Date.now() + 15_000;
+      while (idle.threadCount > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(idle.threadCount).toBe(0);
+      expect(await idle.check("*again*")).toEqual({ ok: true, markdown: "*again*" });
+      expect(idle.threadCount).toBe(2);
+    } finally {
+      await idle.close();
+    }
+  }, 30_000);
+
   it("when a slow and a quick body are checked together on two threads, then the quick one is answered first", async () => {
     const pair = new MarkdownSafety({ timeoutMs: 2_000, maxThreads: 2 });
     try {
