@@ -24,17 +24,32 @@ const BENCH_ENV = {
   REGISTRATIONS_PER_IP_PER_HOUR: "1000000",
 };
 
-export async function startServer(
-  env: Record<string, string> = {},
-): Promise<{ target: Target; stop: () => Promise<void> }> {
+/** The server's process.memoryUsage(), and its thread count (Linux). */
+export interface MemorySample extends NodeJS.MemoryUsage {
+  threads: number;
+}
+
+export interface BenchServer {
+  target: Target;
+  /** Asks the server for its memory over IPC. */
+  memory: () => Promise<MemorySample>;
+  stop: () => Promise<void>;
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/server.ts"], {
     env: { ...process.env, ...BENCH_ENV, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
-  const lines = createInterface({ input: child.stdout });
+  const lines = createInterface({ input: child.stdout! });
   const [line] = (await once(lines, "line")) as [string];
   return {
     target: JSON.parse(line) as Target,
+    memory: async () => {
+      const answer = once(child, "message") as Promise<[MemorySample]>;
+      child.send("memory");
+      return (await answer)[0];
+    },
     stop: async () => {
       child.kill("SIGTERM");
       await once(child, "exit");

@@ -3,6 +3,7 @@
 // bench/run.ts in its own process, so the load generator does not share its
 // event loop. Prints one JSON line: the URL and what the scenarios ask for.
 import express from "express";
+import { readFileSync } from "node:fs";
 import { buildApp } from "../src/app";
 import { loadConfig } from "../src/config/config";
 import { type Container, createContainer } from "../src/container";
@@ -48,6 +49,20 @@ async function main(): Promise<void> {
     `${JSON.stringify({ url: service.url, email: reader.email, tag: tag?.name, slug: article?.slug })}\n`,
   );
   process.once("SIGTERM", () => void service.stop().then(() => process.exit(0)));
+  // The soak (bench/soak.ts) asks for memory figures over IPC.
+  process.on("message", (message) => {
+    if (message === "memory") process.send?.({ ...process.memoryUsage(), threads: threadCount() });
+  });
+}
+
+/** Threads of this process (libuv pool, worker threads, V8 helpers); 0 where /proc is absent. */
+function threadCount(): number {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    return Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Fresh data, and the email of an ordinary seeded user to sign in as. */

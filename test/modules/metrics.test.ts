@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ConfigError, loadConfig } from "../../src/config/config";
 import { expectErrorWithCode } from "../support/api";
 import { registerUser } from "../support/auth";
-import { connectSocket, request, useTwoInstances } from "../support/realtime";
+import { connectSocket, eventually, request, useTwoInstances } from "../support/realtime";
 import {
   ownRedisPrefix,
   startTestService,
@@ -41,14 +41,11 @@ async function socketsConnected(service: TestService) {
 }
 
 /** Polls `read` until it returns what is expected (server-side disconnects are not instant). */
-async function eventually<T>(read: () => Promise<T>, expected: T): Promise<void> {
-  for (let attempt = 0; attempt < 50 && !isEqual(await read(), expected); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+async function readsEventually<T>(read: () => Promise<T>, expected: T): Promise<void> {
+  const isExpected = async () => JSON.stringify(await read()) === JSON.stringify(expected);
+  await eventually("the expected metrics", isExpected).catch(() => undefined);
   expect(await read()).toEqual(expected);
 }
-
-const isEqual = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
 
 describe("GET /metrics outside production without a token", () => {
   const instances = useTwoInstances();
@@ -71,7 +68,7 @@ describe("GET /metrics outside production without a token", () => {
     expect(await socketsConnected(b)).toEqual({ anonymous: 0, user: 1 });
 
     anonymous.disconnect();
-    await eventually(() => socketsConnected(a), { anonymous: 0, user: 0 });
+    await readsEventually(() => socketsConnected(a), { anonymous: 0, user: 0 });
     expect(await socketsConnected(b)).toEqual({ anonymous: 0, user: 1 });
   });
 

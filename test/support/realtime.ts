@@ -2,6 +2,14 @@ import { io as connect, type Socket } from "socket.io-client";
 import { resetState } from "./database";
 import { startTestService, type TestService, type TestServiceOptions } from "./service";
 
+/**
+ * How long a helper waits for something the server will do (an event, an ack,
+ * a disconnect). It only bounds a wait that has gone wrong, so it is generous:
+ * on a busy machine a delivery can take seconds. It stays under Jest's test
+ * timeout so that a missing event is named in the failure.
+ */
+export const LIVE_WAIT_MS = 15_000;
+
 /** A socket.io-client connection; every socket a test opens is closed after it. */
 export type ClientSocket = Socket;
 
@@ -63,7 +71,7 @@ export type Ack =
 
 /** Sends a client event and waits for its ack. */
 export function request(socket: ClientSocket, event: string, ...args: unknown[]): Promise<Ack> {
-  return socket.timeout(5_000).emitWithAck(event, ...args) as Promise<Ack>;
+  return socket.timeout(LIVE_WAIT_MS).emitWithAck(event, ...args) as Promise<Ack>;
 }
 
 /** Joins the article's room, expecting success. */
@@ -78,13 +86,15 @@ export function nextEvent<T = unknown>(
   socket: ClientSocket,
   event: string,
   matching: (payload: T) => boolean = () => true,
-  timeoutMs = 5_000,
+  timeoutMs = LIVE_WAIT_MS,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener);
       reject(new Error(`no "${event}" within ${timeoutMs} ms`));
     }, timeoutMs);
+    // A wait that a failed test left behind must not keep Jest from exiting.
+    timer.unref();
     const listener = (payload: T) => {
       if (!matching(payload)) return;
       clearTimeout(timer);
@@ -106,18 +116,36 @@ export function collect<T = unknown>(socket: ClientSocket, event: string): T[] {
 }
 
 /** Resolves when the socket disconnects, with the client's reason. */
-export function disconnected(socket: ClientSocket, timeoutMs = 5_000): Promise<string> {
+export function disconnected(socket: ClientSocket, timeoutMs = LIVE_WAIT_MS): Promise<string> {
   return new Promise((resolve, reject) => {
     if (socket.disconnected && !socket.active) {
       resolve("already disconnected");
       return;
     }
     const timer = setTimeout(() => reject(new Error("the socket stayed connected")), timeoutMs);
+    timer.unref();
     socket.once("disconnect", (reason) => {
       clearTimeout(timer);
       resolve(reason);
     });
   });
+}
+
+/**
+ * Polls `check` until it holds, for things that settle on the server without
+ * telling the client (a stored session, a gauge after a disconnect). Fails
+ * naming `what` if it still does not hold after LIVE_WAIT_MS.
+ */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = LIVE_WAIT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /**
@@ -136,12 +164,13 @@ export function useTwoInstances(options: TestServiceOptions = {}): {
     return { a, b };
   };
   beforeAll(async () => {
-    [a, b] = await Promise.all([startTestService(options), startTestService(options)]);
+    const starts = await Promise.allSettled([startTestService(options), startTestService(options)]);
+    [a, b] = starts.map((start) => (start.status === "fulfilled" ? start.value : undefined));
+    const failed = starts.find((start) => start.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
   });
-  afterAll(async () => {
-    const { a: first, b: second } = started();
-    await Promise.all([first.stop(), second.stop()]);
-  });
+  // Whatever started is stopped, even if the other did not start: nothing keeps Jest running.
+  afterAll(() => Promise.all([a?.stop(), b?.stop()]));
   beforeEach(() => resetState(started().a.container));
   return {
     get a() {

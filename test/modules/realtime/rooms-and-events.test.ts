@@ -45,6 +45,9 @@ const LIVE_ARTICLE_KEYS = ARTICLE_KEYS.filter((key) => key !== "favorited");
 const LIVE_SUMMARY_KEYS = ARTICLE_SUMMARY_KEYS.filter((key) => key !== "favorited");
 const LIVE_PROFILE_KEYS = ["bio", "image", "username"];
 
+/** Presence counts go out at most once per this window, per article and instance. */
+const PRESENCE_WINDOW_MS = 1_000;
+
 /** A slug no article has: leaving it is a harmless round trip. */
 const NOWHERE = "no-such-article";
 
@@ -321,9 +324,14 @@ describe("article rooms and live events across two instances", () => {
     const counts = collect<Payload<"presence:article">>(observer, "presence:article");
     const crowd = await connectAll(...Array.from({ length: 10 }, () => a));
     const everyoneCounted = presence(observer, slug, 11);
+    const joining = Date.now();
     await Promise.all(crowd.map((socket) => joinArticle(socket, slug)));
+    const joinsTookMs = Date.now() - joining;
     await everyoneCounted;
-    expect(counts.length).toBeLessThanOrEqual(2);
+    // One count at the first join and one at the end of its window, plus one
+    // for each further window the joins spanned where the machine is slow.
+    const windows = Math.floor(joinsTookMs / PRESENCE_WINDOW_MS);
+    expect(counts.length).toBeLessThanOrEqual(2 + windows);
     expect(counts.at(-1)).toEqual({ slug, viewers: 11 });
   });
 

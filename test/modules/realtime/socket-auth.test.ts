@@ -45,6 +45,14 @@ const refused = (code: string) => ({
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The lifetime of a token meant to expire while its socket is connected: long
+ * enough that connecting and refreshing on a busy machine finish well before it.
+ */
+const SHORT_TTL_SECONDS = 8;
+/** A test that waits out a SHORT_TTL_SECONDS token, with room for its own work. */
+const OUTLIVES_SHORT_TTL_MS = 2 * SHORT_TTL_SECONDS * 1000 + 20_000;
+
 /** The longest delay one Node.js timer can wait (about 24.8 days); a longer one fires at once. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
@@ -294,16 +302,20 @@ describe("live sessions on two instances", () => {
   });
 
   describe("expiry and auth:refresh", () => {
-    it("a socket whose access token expires is told auth:expired and disconnected when it does", async () => {
-      const user = await registerUser(instances.a);
-      const token = await signFor(instances.a, user, { ttlSeconds: 2 });
-      const socket = await connectSocket(instances.a, { token });
-      expect(await dropOf(socket, "auth:expired")).toEqual({
-        told: EXPIRED,
-        reason: "io server disconnect",
-      });
-      expect(Date.now()).toBeGreaterThanOrEqual(claimsOf(token).exp * 1000 - 20);
-    });
+    it(
+      "a socket whose access token expires is told auth:expired and disconnected when it does",
+      async () => {
+        const user = await registerUser(instances.a);
+        const token = await signFor(instances.a, user, { ttlSeconds: SHORT_TTL_SECONDS });
+        const socket = await connectSocket(instances.a, { token });
+        expect(await dropOf(socket, "auth:expired")).toEqual({
+          told: EXPIRED,
+          reason: "io server disconnect",
+        });
+        expect(Date.now()).toBeGreaterThanOrEqual(claimsOf(token).exp * 1000 - 20);
+      },
+      OUTLIVES_SHORT_TTL_MS,
+    );
 
     it("a socket signed in with a sign-in token, which lasts past the longest timer Node.js has, is told that expiry in ready and stays connected", async () => {
       const { a } = instances;
@@ -324,27 +336,31 @@ describe("live sessions on two instances", () => {
       await expectStillServed(a, socket, user);
     });
 
-    it("auth:refresh with a fresh token of the same session before expiry keeps the socket past the old expiry", async () => {
-      const { a } = instances;
-      const user = await registerUser(a);
-      const short = await signFor(a, user, { ttlSeconds: 2 });
-      const socket = await connectSocket(a, { token: short });
-      const expired = collect(socket, "auth:expired");
-      const refreshed = await rest(a).refresh(user.refreshToken);
-      const { token } = ((await refreshed.json()) as { user: { token: string } }).user;
+    it(
+      "auth:refresh with a fresh token of the same session before expiry keeps the socket past the old expiry",
+      async () => {
+        const { a } = instances;
+        const user = await registerUser(a);
+        const short = await signFor(a, user, { ttlSeconds: SHORT_TTL_SECONDS });
+        const socket = await connectSocket(a, { token: short });
+        const expired = collect(socket, "auth:expired");
+        const refreshed = await rest(a).refresh(user.refreshToken);
+        const { token } = ((await refreshed.json()) as { user: { token: string } }).user;
 
-      expect(await request(socket, "auth:refresh", { token })).toEqual({
-        ok: true,
-        expiresAt: new Date(claimsOf(token).exp * 1000).toISOString(),
-      });
-      await sleep(claimsOf(short).exp * 1000 - Date.now() + 500);
-      // An answer sent after the old expiry: the socket is still there, signed in.
-      expect(await request(socket, "article:join", { slug: "no-such-article" })).toEqual(
-        refused("NOT_FOUND"),
-      );
-      expect(expired).toEqual([]);
-      await expectStillServed(a, socket, user);
-    });
+        expect(await request(socket, "auth:refresh", { token })).toEqual({
+          ok: true,
+          expiresAt: new Date(claimsOf(token).exp * 1000).toISOString(),
+        });
+        await sleep(claimsOf(short).exp * 1000 - Date.now() + 500);
+        // An answer sent after the old expiry: the socket is still there, signed in.
+        expect(await request(socket, "article:join", { slug: "no-such-article" })).toEqual(
+          refused("NOT_FOUND"),
+        );
+        expect(expired).toEqual([]);
+        await expectStillServed(a, socket, user);
+      },
+      OUTLIVES_SHORT_TTL_MS,
+    );
 
     it("after auth:refresh with a token of another of the user's sessions, the socket goes with that session", async () => {
       const { a, b } = instances;
