@@ -1,4 +1,8 @@
-import { createDocument } from "zod-openapi";
+import {
+  createDocument,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+} from "zod-openapi";
 import { z } from "zod";
 import { adminPaths } from "../admin/admin.openapi";
 import { articlesPaths } from "../articles/articles.openapi";
@@ -6,6 +10,7 @@ import { authPaths } from "../auth/auth.openapi";
 import { commentsPaths } from "../comments/comments.openapi";
 import { favoritesPaths } from "../favorites/favorites.openapi";
 import { healthPaths } from "../health/health.openapi";
+import { IDEMPOTENCY_KEY_MAX_LENGTH } from "../idempotency/idempotency-key";
 import { metricsPaths } from "../metrics/metrics.openapi";
 import { notificationsPaths } from "../notifications/notifications.openapi";
 import { profilesPaths } from "../profiles/profiles.openapi";
@@ -68,16 +73,51 @@ export function buildOpenApiDocument(maxPageSize: number): ReturnType<typeof cre
       ...metricsPaths,
       ...usersPaths,
       ...authPaths,
-      ...profilesPaths,
-      ...articlesPaths(maxPageSize),
-      ...favoritesPaths,
-      ...commentsPaths,
-      ...tagsPaths,
-      ...notificationsPaths(maxPageSize),
-      ...adminPaths(maxPageSize),
+      ...acceptingIdempotencyKeys({
+        ...profilesPaths,
+        ...articlesPaths(maxPageSize),
+        ...favoritesPaths,
+        ...commentsPaths,
+        ...tagsPaths,
+        ...notificationsPaths(maxPageSize),
+        ...adminPaths(maxPageSize),
+      }),
       ...documentationPaths,
     },
   });
+}
+
+const idempotencyKeyHeader = z.object({
+  "Idempotency-Key": z.string().max(IDEMPOTENCY_KEY_MAX_LENGTH).optional().meta({
+    description:
+      "Makes a retry safe: a retry with the same key and request gets the first answer (marked `Idempotent-Replayed: true`) without writing again; the same key with another request is 422, and while the first is still running 409. Keys are per user and expire (docs/api.md).",
+  }),
+});
+
+/**
+ * Signed-in writes beyond the account routes accept Idempotency-Key (the
+ * routes mounted after the idempotency middleware, ADR 0023).
+ */
+function acceptingIdempotencyKeys(paths: ZodOpenApiPathsObject): ZodOpenApiPathsObject {
+  const accepting = (operation?: ZodOpenApiOperationObject) =>
+    operation === undefined || (operation.security ?? []).length === 0
+      ? operation
+      : {
+          ...operation,
+          requestParams: { ...operation.requestParams, header: idempotencyKeyHeader },
+        };
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      path,
+      {
+        ...item,
+        post: accepting(item.post),
+        put: accepting(item.put),
+        patch: accepting(item.patch),
+        delete: accepting(item.delete),
+      },
+    ]),
+  );
 }
 
 const documentationPaths = {
