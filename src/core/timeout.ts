@@ -10,3 +10,17 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, what: string)
     clearTimeout(timer);
   }
 }
+
+/** Waits for `work` for at most `ms` milliseconds and says whether it settled in time. Never rejects. */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  try {
+    await withTimeout(
+      work.catch(() => undefined),
+      Math.max(ms, 0),
+      "waiting",
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}

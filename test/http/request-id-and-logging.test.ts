@@ -1,5 +1,8 @@
+import { registerUser, registerWithRole, tokenHeader } from "../support/auth";
+import { withAuditInsertsFailing } from "../support/database";
+import { createArticle } from "../support/factories";
 import { capturingLogger } from "../support/logs";
-import { startTestService, type TestService } from "../support/service";
+import { startTestService, type TestService, useTestService } from "../support/service";
 
 describe("request ids", () => {
   const { logger, lines } = capturingLogger();
@@ -50,6 +53,75 @@ describe("request ids", () => {
     expect(response.status).toBe(404);
     const completed = logLinesOf("trace-me");
     expect(completed).toHaveLength(1);
+  });
+});
+
+describe("the request log", () => {
+  const { logger, lines } = capturingLogger();
+  const service = useTestService({ logger });
+
+  interface LogLine {
+    level: number;
+    msg: string;
+    requestId?: string;
+    statusCode?: number;
+    res?: { statusCode: number };
+    err?: { message: string; stack: string };
+  }
+
+  /**
+   * The lines of one request, read once a later request's line is there:
+   * lines are written in order, so none of the earlier request's is pending.
+   */
+  async function settledLinesOf(requestId: string): Promise<LogLine[]> {
+    const marker = `after-${requestId}`;
+    await (
+      await fetch(`${service.url}/health/live`, { headers: { "X-Request-Id": marker } })
+    ).text();
+    const entries = lines().map((line) => JSON.parse(line) as LogLine);
+    expect(entries.some((entry) => entry.requestId === marker)).toBe(true);
+    return entries.filter((entry) => entry.requestId === requestId);
+  }
+
+  it("when a request fails with a server error, then it has one line, at error level, with the error, its stack and the request id", async () => {
+    const author = await registerUser(service);
+    const moderator = await registerWithRole(service, "MODERATOR");
+    const stored = await createArticle(service.container.db, author.id);
+
+    let status = 0;
+    await withAuditInsertsFailing(service.container.db, async () => {
+      const response = await fetch(`${service.url}/api/articles/${stored.slug}`, {
+        method: "DELETE",
+        headers: { ...tokenHeader(moderator.token), "X-Request-Id": "server-error-once" },
+      });
+      await response.text();
+      status = response.status;
+    });
+
+    expect(status).toBeGreaterThanOrEqual(500);
+    const entries = await settledLinesOf("server-error-once");
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      level: 50,
+      msg: "request failed",
+      requestId: "server-error-once",
+      statusCode: status,
+    });
+    expect(entries[0]?.err?.message).toContain("audit_log refused by the test");
+    expect(entries[0]?.err?.stack).toMatch(/\n\s+at /);
+  });
+
+  it("when a request fails with a client error, then it has one info line with the status and no error", async () => {
+    const response = await fetch(`${service.url}/api/articles/no-such-article`, {
+      headers: { "X-Request-Id": "client-error-once" },
+    });
+    expect(response.status).toBe(404);
+
+    const entries = await settledLinesOf("client-error-once");
+    expect(entries).toEqual([
+      expect.objectContaining({ level: 30, msg: "request completed", res: { statusCode: 404 } }),
+    ]);
+    expect(entries[0]?.err).toBeUndefined();
   });
 });
 

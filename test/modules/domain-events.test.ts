@@ -1,4 +1,4 @@
-import type { DomainEvent } from "../../src/core/events/domain-events";
+import { type DomainEvent, DomainEvents } from "../../src/core/events/domain-events";
 import { favoriteArticle, updateArticle } from "../support/api";
 import {
   postJson,
@@ -386,7 +386,7 @@ describe("domain events published by REST calls", () => {
           ((await response.json()) as { article: { favoritesCount: number } }).article,
         ).toMatchObject({ favoritesCount: 1 });
         expect(seen).toEqual(["article.favorited", "notification.created"]);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await logged.container.events.idle();
         const failures = lines()
           .map((line) => JSON.parse(line) as { msg?: string; event?: string })
           .filter((entry) => entry.msg === "a domain event handler failed");
@@ -419,5 +419,46 @@ describe("domain events published by REST calls", () => {
         "article.unfavorited",
       ]);
     });
+  });
+});
+
+describe("waiting for handlers", () => {
+  const event: DomainEvent = { type: "profile.followed", followerId: 1, followingId: 2 };
+  const settled = async (promise: Promise<void>) => {
+    let done = false;
+    void promise.then(() => (done = true));
+    // A macrotask runs only once every pending promise reaction has run.
+    await new Promise((resolve) => setImmediate(resolve));
+    return done;
+  };
+
+  it("when no handler is running, then idle() resolves at once", async () => {
+    const events = new DomainEvents(() => undefined);
+    events.subscribe(() => undefined);
+    events.publish(event);
+    expect(await settled(events.idle())).toBe(true);
+  });
+
+  it("when handlers are still running, then idle() waits for every one, those started meanwhile and failing ones included", async () => {
+    const failures: unknown[] = [];
+    const events = new DomainEvents((error) => failures.push(error));
+    const releases: Array<(outcome: "resolve" | "reject") => void> = [];
+    events.subscribe(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          releases.push((outcome) => (outcome === "resolve" ? resolve() : reject(new Error("x"))));
+        }),
+    );
+
+    events.publish(event);
+    const idle = events.idle();
+    events.publish(event); // started while idle() waits
+    expect(releases).toHaveLength(2);
+
+    releases[0]?.("resolve");
+    expect(await settled(idle)).toBe(false);
+    releases[1]?.("reject");
+    expect(await settled(idle)).toBe(true);
+    expect(failures).toHaveLength(1);
   });
 });

@@ -28,6 +28,9 @@ export type DomainEventHandler = (event: DomainEvent) => void | Promise<void>;
 
 export class DomainEvents {
   private readonly handlers = new Set<DomainEventHandler>();
+  /** Handlers that returned a promise which has not settled yet. */
+  private running = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly onHandlerError: (error: unknown, event: DomainEvent) => void) {}
 
@@ -42,13 +45,35 @@ export class DomainEvents {
     for (const event of events) {
       for (const handler of this.handlers) {
         try {
-          Promise.resolve(handler(event)).catch((error: unknown) =>
-            this.onHandlerError(error, event),
-          );
+          const result = handler(event);
+          if (result !== undefined) this.track(result, event);
         } catch (error) {
           this.onHandlerError(error, event);
         }
       }
     }
+  }
+
+  /**
+   * Resolves once no handler is running, counting those started while it
+   * waits: shutting down waits for this before it closes the connections
+   * the handlers use.
+   */
+  idle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private track(result: Promise<void>, event: DomainEvent): void {
+    this.running += 1;
+    Promise.resolve(result)
+      .catch((error: unknown) => this.onHandlerError(error, event))
+      .finally(() => {
+        this.running -= 1;
+        if (this.running > 0) return;
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      });
   }
 }
