@@ -17,7 +17,17 @@ describe("the OpenAPI document", () => {
   let document: {
     openapi: string;
     info: { version: string };
-    paths: Record<string, Record<string, { security?: unknown[]; responses: object }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          security?: unknown[];
+          parameters?: Array<{ in: string; name: string }>;
+          responses: object;
+        }
+      >
+    >;
   };
 
   beforeAll(async () => {
@@ -68,6 +78,24 @@ describe("the OpenAPI document", () => {
     expect(security("get", "/api/tags")).toEqual([]);
     expect(security("get", "/api/articles")).toEqual([{}, { token: [] }, { bearer: [] }]);
     expect(security("get", "/api/articles/feed")).toEqual([{ token: [] }, { bearer: [] }]);
+  });
+
+  test("documents Idempotency-Key on signed-in writes beyond the account routes, and only there", () => {
+    const headers = (method: string, pathName: string) =>
+      (
+        (document.paths[pathName]?.[method]?.parameters ?? []) as Array<{
+          in: string;
+          name: string;
+        }>
+      )
+        .filter((parameter) => parameter.in === "header")
+        .map((parameter) => parameter.name);
+
+    expect(headers("post", "/api/articles")).toEqual(["Idempotency-Key"]);
+    expect(headers("delete", "/api/articles/{slug}/favorite")).toEqual(["Idempotency-Key"]);
+    expect(headers("get", "/api/articles")).toEqual([]);
+    expect(headers("post", "/api/users")).toEqual([]);
+    expect(headers("put", "/api/user")).toEqual([]);
   });
 
   test("documents RealWorld's status codes for an article update", () => {

@@ -99,26 +99,22 @@ const idempotencyKeyHeader = z.object({
  * routes mounted after the idempotency middleware, ADR 0023).
  */
 function acceptingIdempotencyKeys(paths: ZodOpenApiPathsObject): ZodOpenApiPathsObject {
-  const accepting = (operation?: ZodOpenApiOperationObject) =>
-    operation === undefined || (operation.security ?? []).length === 0
-      ? operation
-      : {
-          ...operation,
-          requestParams: { ...operation.requestParams, header: idempotencyKeyHeader },
-        };
   return Object.fromEntries(
     Object.entries(paths).map(([path, item]) => [
       path,
-      {
-        ...item,
-        post: accepting(item.post),
-        put: accepting(item.put),
-        patch: accepting(item.patch),
-        delete: accepting(item.delete),
-      },
+      Object.fromEntries(
+        Object.entries(item).map(([method, operation]: [string, ZodOpenApiOperationObject]) => {
+          const signedInWrite = WRITE_METHODS.has(method) && (operation.security ?? []).length > 0;
+          if (!signedInWrite) return [method, operation];
+          const requestParams = { ...operation.requestParams, header: idempotencyKeyHeader };
+          return [method, { ...operation, requestParams }];
+        }),
+      ),
     ]),
   );
 }
+
+const WRITE_METHODS = new Set(["post", "put", "patch", "delete"]);
 
 const documentationPaths = {
   "/api/openapi.json": {

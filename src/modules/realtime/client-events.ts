@@ -12,6 +12,7 @@ import {
   clientEventSchemas,
   type LiveSocket,
 } from "./realtime.protocol";
+import { logRefusal, refusalData } from "./refusal";
 import type { SocketSessions } from "./socket-sessions";
 
 export type ClientEventHandlers = {
@@ -110,19 +111,9 @@ export class ClientEvents {
 
   private refusal(error: unknown, label: string): Ack {
     const appError = toAppError(error);
-    if (appError.status >= 500) {
-      this.deps.logger.error({ err: error, event: label }, "a client event failed");
-    }
+    logRefusal(this.deps.logger, error, appError, "a client event failed", { event: label });
     this.count(label, outcomeOf(appError.status));
-    const retryAfter = appError.headers["Retry-After"];
-    return {
-      ok: false,
-      error: {
-        code: appError.code,
-        message: appError.message,
-        ...(retryAfter === undefined ? {} : { retryAfterSeconds: Number(retryAfter) }),
-      },
-    };
+    return { ok: false, error: refusalData(appError) };
   }
 
   private async consume(

@@ -9,6 +9,7 @@ import { AuthenticationError, type Authenticator } from "../auth/authenticator";
 import { type SessionsEnded, sessionsEndedChannel } from "../auth/session-store";
 import { unusableToken } from "../auth/token-problems";
 import { type LiveServer, type LiveSocket, rooms, type SocketUser } from "./realtime.protocol";
+import { logRefusal, refusalData } from "./refusal";
 
 interface SocketSessionsDeps {
   io: LiveServer;
@@ -162,11 +163,9 @@ export class SocketSessions {
 
   private connectError(error: unknown): ExtendedError {
     const appError: AppError = toAppError(error);
-    if (appError.status >= 500) {
-      this.deps.logger.error({ err: error }, "socket handshake failed");
-    }
+    logRefusal(this.deps.logger, error, appError, "socket handshake failed");
     const refusal: ExtendedError = new Error(appError.message);
-    refusal.data = { code: appError.code, message: appError.message };
+    refusal.data = refusalData(appError);
     return refusal;
   }
 

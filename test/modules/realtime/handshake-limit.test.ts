@@ -46,7 +46,7 @@ describe("socket handshakes per client address", () => {
 });
 
 describe("socket handshakes while Redis is away", () => {
-  it("when Redis cannot be reached, then anonymous sockets still connect, counted per instance, and one with a token is refused with SERVICE_UNAVAILABLE", async () => {
+  it("when Redis cannot be reached, then anonymous sockets still connect, counted per instance, and one with a token is refused with SERVICE_UNAVAILABLE and when to retry", async () => {
     const reachable = await startTestService();
     const away = await startTestService({
       env: { REDIS_URL: "redis://127.0.0.1:1", SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: "3" },
@@ -58,6 +58,7 @@ describe("socket handshakes while Redis is away", () => {
       expect(refusal.data).toEqual({
         code: "SERVICE_UNAVAILABLE",
         message: "redis is unavailable, try again shortly",
+        retryAfterSeconds: 1,
       });
       (await connectSocket(away)).disconnect();
       expect((await pollingHandshake(away)).status).toBe(200);
