@@ -1,7 +1,7 @@
 import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import type { Container } from "./container";
-import { errorResponder, unknownRoute } from "./core/http/error-middleware";
+import { errorResponder, isLoggedAsFailure, unknownRoute } from "./core/http/error-middleware";
 import { jsonBody } from "./core/http/json-body";
 import { answerUnsupportedMethods } from "./core/http/method-not-allowed";
 import { REQUEST_ID_HEADER, requestId } from "./core/http/request-id";
@@ -12,8 +12,9 @@ import { assertEveryRouteDeclaresAccess } from "./core/http/route-access";
 import { adminRouter } from "./modules/admin/admin.router";
 import { authRouter } from "./modules/auth/auth.router";
 import { ipLimitKey } from "./modules/auth/client-info";
-import { CredentialTransport } from "./modules/auth/credential-transport";
+import { CredentialTransport, noStoreWhenCredentialed } from "./modules/auth/credential-transport";
 import { healthRouter } from "./modules/health/health.router";
+import { idempotentWrites } from "./modules/idempotency/idempotency.middleware";
 import { metricsRouter } from "./modules/metrics/metrics.router";
 import { docsRouter } from "./modules/docs/docs.router";
 import { usersRouter } from "./modules/users/users.router";
@@ -42,8 +43,11 @@ export function buildApp(container: Container): Express {
       logger,
       // The requestId middleware has already chosen the id and set the header.
       genReqId: (_req, res) => String(res.getHeader(REQUEST_ID_HEADER)),
-      customLogLevel: (_req, res, error) =>
-        error !== undefined || res.statusCode >= 500 ? "error" : "info",
+      // One line per request: a server error's line is errorResponder's, with the error.
+      customLogLevel: (_req, res, error) => {
+        if (isLoggedAsFailure(res)) return "silent";
+        return error !== undefined || res.statusCode >= 500 ? "error" : "info";
+      },
       serializers: {
         req: (req: { method: string; url: string; remoteAddress?: string }) => ({
           method: req.method,
@@ -55,12 +59,13 @@ export function buildApp(container: Container): Express {
     }),
   );
   app.use(securityHeaders());
+  app.use(noStoreWhenCredentialed);
   app.use(corsPolicy(config.http.corsOrigins));
   app.use(jsonBody(config.http.jsonBodyLimit));
 
   app.use(healthRouter(services.health));
   app.use(metricsRouter(container.metrics, config.metrics));
-  app.use(docsRouter({ maxPageSize: config.http.maxPageSize }));
+  if (config.docs.enabled) app.use(docsRouter({ maxPageSize: config.http.maxPageSize }));
   app.use("/api", apiRouter(container));
 
   answerUnsupportedMethods(app);
@@ -70,9 +75,10 @@ export function buildApp(container: Container): Express {
   return app;
 }
 
-function apiRouter({ config, redis, services, access }: Container): express.Router {
+function apiRouter({ config, redis, services, access, authenticator }: Container): express.Router {
   const router = express.Router();
   const byIp = (req: express.Request) => ipLimitKey(req.ip);
+  const byUser = (req: express.Request) => `user:${requirePrincipal(req).userId}`;
   const credentials = new CredentialTransport(
     config.auth.refreshCookie && {
       ...config.auth.refreshCookie,
@@ -98,6 +104,29 @@ function apiRouter({ config, redis, services, access }: Container): express.Rout
         },
         byIp,
       ),
+      // Counted only when the field changes; a change refused for what it sent gives its point back.
+      changeLimits: {
+        password: rateLimit(
+          redis,
+          {
+            name: "password-change",
+            points: limits.passwordChangesPerUserPerHour,
+            durationSeconds: 3_600,
+            refundStatus: 422,
+          },
+          byUser,
+        ),
+        email: rateLimit(
+          redis,
+          {
+            name: "email-change",
+            points: limits.emailChangesPerUserPerHour,
+            durationSeconds: 3_600,
+            refundStatus: 422,
+          },
+          byUser,
+        ),
+      },
     }),
   );
   router.use(
@@ -110,8 +139,22 @@ function apiRouter({ config, redis, services, access }: Container): express.Rout
         { name: "refresh", points: limits.refreshesPerIpPerMinute, durationSeconds: 60 },
         byIp,
       ),
+      // ASVS 2.4.1: sign-ins count per address; wrong credentials give their point back
+      // (the sign-in lockout counts those).
+      signInLimit: rateLimit(
+        redis,
+        {
+          name: "sign-in",
+          points: limits.signInsPerIpPerHour,
+          durationSeconds: 3_600,
+          refundStatus: 401,
+        },
+        byIp,
+      ),
     }),
   );
+  // After the account routes, whose answers carry credentials and are never kept (ADR 0023).
+  router.use(idempotentWrites({ idempotency: services.idempotency, authenticator }));
   router.use(
     adminRouter({
       admin: services.admin,
@@ -122,7 +165,6 @@ function apiRouter({ config, redis, services, access }: Container): express.Rout
   );
 
   const { writesPerUser } = limits;
-  const byUser = (req: express.Request) => `user:${requirePrincipal(req).userId}`;
   const perUser = (name: string, points: number, durationSeconds: number) =>
     rateLimit(redis, { name, points, durationSeconds }, byUser);
   const maxPageSize = config.http.maxPageSize;

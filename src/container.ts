@@ -8,6 +8,7 @@ import { type AccessRules, createAccessRules } from "./modules/auth/access";
 import { AccessTokens } from "./modules/auth/access-token";
 import { AuthService } from "./modules/auth/auth.service";
 import { Authenticator } from "./modules/auth/authenticator";
+import { HashingQueue } from "./modules/auth/hashing-queue";
 import { LoginThrottle } from "./modules/auth/login-throttle";
 import { PasswordHasher } from "./modules/auth/password-hasher";
 import { PasswordPolicy } from "./modules/auth/password-policy";
@@ -23,6 +24,8 @@ import { CommentsRepository } from "./modules/comments/comments.repository";
 import { CommentsService } from "./modules/comments/comments.service";
 import { FavoritesRepository } from "./modules/favorites/favorites.repository";
 import { FavoritesService } from "./modules/favorites/favorites.service";
+import { IdempotencyRepository } from "./modules/idempotency/idempotency.repository";
+import { IdempotencyService } from "./modules/idempotency/idempotency.service";
 import { ModerationService } from "./modules/moderation/moderation.service";
 import { NotificationsRepository } from "./modules/notifications/notifications.repository";
 import { NotificationsService } from "./modules/notifications/notifications.service";
@@ -46,6 +49,8 @@ export interface Container {
   authenticator: Authenticator;
   /** The access rules routes declare (public, optionalAuth, requireAuth, requirePermission). */
   access: AccessRules;
+  /** Bounds password hashing (sign-in, registration, password changes): 503 busy when full. */
+  hashing: HashingQueue;
   /** Prometheus metrics of this instance. */
   metrics: Metrics;
   /** Changes the services announce after they commit. */
@@ -63,17 +68,19 @@ export interface Container {
     tags: TagsService;
     notifications: NotificationsService;
     moderation: ModerationService;
+    idempotency: IdempotencyService;
   };
   /** Closes the database pool, the Redis connection and the worker threads. */
   close(): Promise<void>;
 }
 
 export function createContainer(config: Config, logger: Logger): Container {
-  const db = createDatabase(config.database);
+  const db = createDatabase(config.database, logger);
   const redis = createRedis(config.redis, logger);
   const { auth: authConfig } = config;
 
-  const hasher = new PasswordHasher(authConfig.argon2);
+  const hashing = new HashingQueue(authConfig.passwordHashing);
+  const hasher = new PasswordHasher(authConfig.argon2, hashing);
   const tokens = new AccessTokens({
     secret: authConfig.jwtSecret,
     issuer: authConfig.issuer,
@@ -89,7 +96,15 @@ export function createContainer(config: Config, logger: Logger): Container {
   const throttle = new LoginThrottle(redis, config.limits.login);
   const authenticator = new Authenticator(tokens, sessions);
 
-  const auth = new AuthService({ db, logger, hasher, tokens, sessions, throttle });
+  const auth = new AuthService({
+    db,
+    logger,
+    hasher,
+    tokens,
+    sessions,
+    throttle,
+    requireCurrentPassword: authConfig.requireCurrentPassword,
+  });
   const audit = new AuditService(db);
   const events = new DomainEvents((error, event) =>
     logger.error({ err: error, event: event.type }, "a domain event handler failed"),
@@ -108,10 +123,11 @@ export function createContainer(config: Config, logger: Logger): Container {
     tokens,
     authenticator,
     access: createAccessRules(authenticator),
+    hashing,
     metrics: createMetrics(),
     events,
     services: {
-      health: createHealthService({ db, redis }),
+      health: createHealthService({ db, redis, logger }),
       auth,
       users: new UsersService({
         db,
@@ -122,6 +138,11 @@ export function createContainer(config: Config, logger: Logger): Container {
       audit,
       admin: new AdminService({ db, audit, auth }),
       ...publishing,
+      idempotency: new IdempotencyService({
+        keys: new IdempotencyRepository(db),
+        logger,
+        ttlSeconds: config.idempotency.keyTtlSeconds,
+      }),
     },
     async close() {
       // QUIT lets a connected Redis finish what it was sent; one that is away
