@@ -134,7 +134,7 @@ describe("article hardening (security review fixes)", () => {
       [
         "HTML in an image's alt text",
         '![<a title="x" onerror=alert(1)>](https://example.com/a.png)',
-        '![&lt;a title=&quot;x&quot; onerror=alert(1)>](https://example.com/a.png)',
+        "![&lt;a title=&quot;x&quot; onerror=alert(1)>](https://example.com/a.png)",
       ],
       [
         "an HTML comment around an https link",
