@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type SpawnOptions } from "node:child_process";
 import { chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { applyMigrations } from "../../src/core/database/migrations/migrator";
+import { sparePort } from "./ports";
 
 /**
  * A PostgreSQL server of a test's own, in a temporary folder on a spare port,
@@ -193,15 +193,4 @@ async function waitUntil(done: () => boolean, limitMs = 30_000): Promise<void> {
     if (Date.now() > deadline) throw new Error("gave up waiting");
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

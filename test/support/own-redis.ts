@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { sparePort } from "./ports";
 
 /**
  * A redis-server of a test's own, on a spare port of 127.0.0.1 with its data
@@ -103,17 +104,6 @@ function answersPing(port: number): Promise<boolean> {
     socket.on("data", (chunk: Buffer) => {
       reply += chunk.toString();
       if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
-    });
-  });
-}
-
-function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
     });
   });
 }
