@@ -9,10 +9,11 @@ export interface RateLimitRule {
   points: number;
   durationSeconds: number;
   /**
-   * Answers that give their point back, so attempts refused for what they
-   * sent (a 422) do not use up the allowance meant for the real thing.
+   * Answers that give their point back: attempts refused for what they sent
+   * (a 422) or because the service could not serve them then (a 503) must not
+   * use up the allowance meant for the real thing.
    */
-  refundStatus?: number;
+  refundStatuses?: readonly number[];
 }
 
 /**
@@ -27,7 +28,7 @@ export function rateLimit(
   keyOf: (req: Request) => string,
 ): RequestHandler {
   const limiter = redisLimiter(redis, rule);
-  const { refundStatus } = rule;
+  const { refundStatuses } = rule;
   return async (req, res, next) => {
     const key = keyOf(req);
     let result: RateLimiterRes;
@@ -41,13 +42,13 @@ export function rateLimit(
       throw new TooManyRequestsError(rejection.msBeforeNext / 1000);
     }
     setHeaders(res, rule, result);
-    if (refundStatus !== undefined) {
+    if (refundStatuses !== undefined) {
       const windowEnds = Date.now() + result.msBeforeNext;
       res.once("finish", () => {
         // Only into the window the point came from: a refund landing in the
         // next one would start it below zero. Best effort: a refund lost to a
         // Redis failure only makes the limit stricter.
-        if (res.statusCode === refundStatus && Date.now() < windowEnds) {
+        if (refundStatuses.includes(res.statusCode) && Date.now() < windowEnds) {
           limiter.reward(key, 1).catch(() => undefined);
         }
       });

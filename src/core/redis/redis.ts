@@ -84,8 +84,13 @@ const UNAVAILABLE_MESSAGES = new Set([
   "Command aborted due to connection close",
 ]);
 
-/** Loading its data after a restart, a script running too long, a replica cut off from its primary. */
-const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+/**
+ * Loading its data after a restart, a script running too long, a replica cut
+ * off from its primary or written to during a failover, memory full, or no
+ * room for another client.
+ */
+const UNAVAILABLE_REPLY =
+  /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM|READONLY)\b|^ERR max number of clients/;
 
 /**
  * Background connections wait for Redis rather than fail: a subscription made

@@ -1,4 +1,5 @@
 import type { Database } from "../../core/database/prisma";
+import { inTransaction } from "../../core/database/repository";
 import { ConflictError, ForbiddenError, NotFoundError } from "../../core/errors/app-error";
 import type { OffsetPage } from "../../core/validation/paging";
 import type { Prisma, Role, User, UserStatus } from "../../generated/prisma/client";
@@ -62,17 +63,17 @@ export class AdminService {
    * roles, so nobody can raise their own; the last active admin cannot be demoted.
    */
   async assignRole(actorId: number, username: string, role: Role): Promise<User> {
-    const result = await this.deps.db.$transaction(async (tx) => {
+    const user = await inTransaction(this.deps.db, async (tx) => {
       const { actor, target, admins } = await lockActorAndTarget(tx, actorId, username);
       requireLive(actor, "user:role:assign");
-      if (target.role === role) return { user: target, changed: false };
+      if (target.role === role) return target;
       const otherActiveAdmins = admins.filter(
         (admin) => admin.id !== target.id && admin.status === "ACTIVE",
       );
       if (target.role === "ADMIN" && otherActiveAdmins.length === 0) {
         throw new ConflictError("role", "cannot be taken from the last admin");
       }
-      const user = await tx.user.update({ where: { id: target.id }, data: { role } });
+      const updated = await tx.user.update({ where: { id: target.id }, data: { role } });
       await this.deps.audit.record(tx, {
         actorId: actor.id,
         action: "user.role.assign",
@@ -80,11 +81,12 @@ export class AdminService {
         targetId: target.id,
         details: { username: target.username, from: target.role, to: role },
       });
-      return { user, changed: true };
+      return updated;
     });
-    // The old role is written into the user's access tokens; they end with their sessions.
-    if (result.changed) await this.deps.auth.endSessions(result.user.id);
-    return result.user;
+    // Sessions carry the role permission checks read, so they end with the change; also on a
+    // repeated assignment, which finishes one whose revocation failed (Redis away).
+    await this.deps.auth.endSessions(user.id);
+    return user;
   }
 
   /** Bans (ending every session) or unbans a user ranked below the actor. */
@@ -95,7 +97,7 @@ export class AdminService {
     reason?: string,
   ): Promise<User> {
     const status: UserStatus = banned ? "BANNED" : "ACTIVE";
-    const user = await this.deps.db.$transaction(async (tx) => {
+    const user = await inTransaction(this.deps.db, async (tx) => {
       const { actor, target } = await lockActorAndTarget(tx, actorId, username);
       requireLive(actor, "user:ban");
       if (target.id === actor.id) throw new ForbiddenError("user", "cannot be yourself");

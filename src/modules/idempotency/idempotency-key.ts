@@ -42,7 +42,14 @@ export function readIdempotencyKey(req: Request): string | undefined {
  * serialises the same body differently is not told it changed).
  */
 export function requestFingerprint(req: Request): string {
-  const identity = JSON.stringify([req.method, req.originalUrl, canonical(req.body)]);
+  let identity: string;
+  try {
+    identity = JSON.stringify([req.method, req.originalUrl, canonical(req.body)]);
+  } catch (error) {
+    // A body nested deeper than the stack allows; no schema accepts one.
+    if (error instanceof RangeError) throw new BadRequestError("body", "is nested too deeply");
+    throw error;
+  }
   return createHash("sha256").update(identity).digest("hex");
 }
 

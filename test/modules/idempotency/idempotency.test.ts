@@ -209,6 +209,22 @@ describe("Idempotency-Key", () => {
       expect(await api.articleCount()).toBe(0);
     });
 
+    it("when a body is nested deeper than the stack allows, then 400 rather than 500, and nothing runs", async () => {
+      const author = await api.signedIn();
+      const depth = 40_000;
+      const response = await fetch(apiUrl(service, "/articles"), {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Token ${author.token}`,
+          "idempotency-key": randomUUID(),
+        },
+        body: `{"article":${"[".repeat(depth)}${"]".repeat(depth)}}`,
+      });
+      await expectErrorWithCode(response, 400, "BAD_REQUEST", { body: ["is nested too deeply"] });
+      expect(await api.articleCount()).toBe(0);
+    });
+
     it("when a key of 255 characters is sent, then it is accepted", async () => {
       const author = await api.signedIn();
       const response = await api.post(author.token, "k".repeat(255), newArticle());
