@@ -33,13 +33,29 @@ const AUTHORIZATION = /^(?:Token|Bearer) +([A-Za-z0-9_.-]+) *$/i;
  * session stops working on every instance at once.
  */
 export class Authenticator {
+  /** Each request's check, so that asking again costs nothing. */
+  private readonly checked = new WeakMap<Request, Promise<Principal | undefined>>();
+
   constructor(
     private readonly tokens: AccessTokens,
     private readonly sessions: SessionStore,
   ) {}
 
-  /** Undefined when the request carries no credentials at all. */
-  async fromRequest(req: Request): Promise<Principal | undefined> {
+  /**
+   * Undefined when the request carries no credentials at all. A request is
+   * checked once however many layers ask (the idempotency layer, then the
+   * route's access rule): one session check, one use of the session.
+   */
+  fromRequest(req: Request): Promise<Principal | undefined> {
+    let principal = this.checked.get(req);
+    if (principal === undefined) {
+      principal = this.check(req);
+      this.checked.set(req, principal);
+    }
+    return principal;
+  }
+
+  private async check(req: Request): Promise<Principal | undefined> {
     const header = req.get("authorization");
     if (header === undefined || header.trim() === "") return undefined;
     const match = AUTHORIZATION.exec(header);

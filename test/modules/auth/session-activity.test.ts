@@ -1,3 +1,4 @@
+import type { Request } from "express";
 import type { ErrorBody } from "../../support/api";
 import { postJson, registerUser, tokenHeader, type RegisteredUser } from "../../support/auth";
 import { useTestService } from "../../support/service";
@@ -23,6 +24,25 @@ describe("each use of a session restarts its idle clock", () => {
     const sid = sessionIdOf(user.token);
     return { session: `session:${sid}`, used: `session:${sid}:used` };
   }
+
+  it("when two layers ask who made one request, then its session is checked once, and a new request is checked again", async () => {
+    const user = await registerUser(service);
+    const { authenticator } = service.container;
+    const requestWith = (token: string) =>
+      ({
+        get: (name: string) =>
+          name.toLowerCase() === "authorization" ? `Token ${token}` : undefined,
+      }) as unknown as Request;
+    const request = requestWith(user.token);
+
+    const first = await authenticator.fromRequest(request);
+    expect(first?.userId).toBe(user.id);
+    // The session ends after the first check: the same request keeps its one answer,
+    // where a second check would have refused it.
+    await service.container.redis.del(keysOf(user).session);
+    expect(await authenticator.fromRequest(request)).toBe(first);
+    await expect(authenticator.fromRequest(requestWith(user.token))).rejects.toThrow();
+  });
 
   async function lastUsedAtOf(user: RegisteredUser): Promise<number> {
     return Number(await service.container.redis.hget(keysOf(user).session, "lastUsedAt"));
