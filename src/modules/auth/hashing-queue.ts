@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from "../../core/errors/app-error";
+import { ServiceUnavailableError } from "../../core/errors/app-error";
 
 export interface HashingQueueLimits {
   /** Hashes computed at once. */
@@ -14,15 +14,9 @@ const BUSY_RETRY_AFTER_SECONDS = 1;
  * 503 when the password-hashing queue is full: the service is busy, which is
  * not the same as a dependency being down, and the answer says so.
  */
-export class PasswordHashingBusyError extends AppError {
-  override readonly name = "PasswordHashingBusyError";
+export class PasswordHashingBusyError extends ServiceUnavailableError {
   constructor() {
-    super(
-      503,
-      ErrorCode.ServiceUnavailable,
-      { server: ["is busy, try again shortly"] },
-      { "Retry-After": String(BUSY_RETRY_AFTER_SECONDS) },
-    );
+    super({ server: ["is busy, try again shortly"] }, BUSY_RETRY_AFTER_SECONDS);
   }
 }
 
